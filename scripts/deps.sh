@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install every build and test dependency of the project, by package name,
+# from Debian (apt), crates.io (cargo install --locked) and PyPI (pip).
+# Idempotent: a second run only checks and returns in seconds.
+set -euo pipefail
+
+. "$(dirname "$0")/env.sh"
+
+APT_PKGS="linux-source-6.12 rustc-web rust-web-src rustfmt-web rust-web-clippy
+	clang lld llvm libclang-dev busybox-static flex bison bc libelf-dev
+	libssl-dev cpio kmod python3-venv rsync zstd xz-utils make gcc libc6-dev"
+# QEMU comes from bookworm-backports so it matches the preinstalled
+# qemu-utils 10.x instead of replacing it.
+BPO_PKGS="qemu-system-x86"
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+missing=
+for p in $APT_PKGS $BPO_PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "deps: installing Debian packages:$missing"
+	bpo=/etc/apt/sources.list.d/mdev-rs-backports.list
+	if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d; then
+		echo 'deb http://deb.debian.org/debian bookworm-backports main' | $SUDO tee $bpo >/dev/null
+	fi
+	$SUDO apt-get update -q
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get install -y -q --no-install-recommends $APT_PKGS
+	$SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports $BPO_PKGS
+fi
+
+# bindgen, pinned, into the project's cache (never into the clone).
+if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
+	echo "deps: cargo install bindgen-cli $BINDGEN_VERSION"
+	cargo install --locked --root "$TOOLS_DIR" --version "$BINDGEN_VERSION" bindgen-cli
+fi
+
+# virtme-ng, pinned, into a venv in the cache.
+if ! "$VENV/bin/vng" --version 2>/dev/null | grep -q "$VNG_VERSION"; then
+	echo "deps: pip install virtme-ng==$VNG_VERSION"
+	/usr/bin/python3 -m venv "$VENV"
+	"$VENV/bin/pip" install -q "virtme-ng==$VNG_VERSION"
+fi
+echo "deps: ok (rustc $("$RUSTC" --version | cut -d' ' -f2), bindgen $BINDGEN_VERSION, virtme-ng $VNG_VERSION)"

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM for `make run`: load a stack, create an mtty instance
+# through sysfs, drive it from a VFIO client, remove it.
+#
+# usage: guest-demo.sh STACK KOBJ TESTDIR OUTDIR
+set -u
+STACK=$1 KOBJ=$2 TESTDIR=$3 OUTDIR=$4
+
+. "$(dirname "$0")/stacks.sh"
+
+step() { printf '\n==> %s\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+{
+step "kernel $(uname -r); loading stack $STACK"
+for m in $(stack_modules "$STACK"); do
+	run insmod "$KOBJ/$m" || exit 1
+done
+
+step "parents and their supported types"
+run ls /sys/class/mdev_bus/
+for t in /sys/class/mdev_bus/mtty/mdev_supported_types/*; do
+	printf '  %s: name="%s" device_api=%s available_instances=%s\n' \
+		"$(basename "$t")" "$(cat "$t/name")" "$(cat "$t/device_api")" \
+		"$(cat "$t/available_instances")"
+done
+
+uuid=$(cat /proc/sys/kernel/random/uuid)
+types=/sys/class/mdev_bus/mtty/mdev_supported_types
+step "create an mtty-2 instance"
+echo "\$ echo $uuid > $types/mtty-2/create"
+echo "$uuid" > "$types/mtty-2/create" || exit 1
+run ls /sys/bus/mdev/devices/
+printf '  mdev_type -> %s, iommu_group -> %s\n' \
+	"$(basename "$(readlink /sys/bus/mdev/devices/$uuid/mdev_type)")" \
+	"$(basename "$(readlink /sys/bus/mdev/devices/$uuid/iommu_group)") (/dev/vfio/$(basename "$(readlink /sys/bus/mdev/devices/$uuid/iommu_group)"))"
+printf '  mtty-2 available_instances now %s\n' \
+	"$(cat "$types/mtty-2/available_instances")"
+
+step "open it through VFIO"
+run "$TESTDIR/mtty_demo" "$uuid"
+demo=$?
+
+step "remove the instance"
+echo "\$ echo 1 > /sys/bus/mdev/devices/$uuid/remove"
+echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
+run ls /sys/bus/mdev/devices/
+printf '  mtty-2 available_instances back to %s\n' \
+	"$(cat "$types/mtty-2/available_instances")"
+for m in $(stack_modules "$STACK" | tac); do
+	rmmod "$(basename "$m" .ko)"
+done
+echo "demo_exit=$demo" > "$OUTDIR/demo.status"
+} 2>&1 | tee "$OUTDIR/demo.log"

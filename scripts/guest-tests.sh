@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the test VM: load one stack, run the kselftests against it,
+# unload it, and leave everything the host needs to judge the run in OUTDIR
+# (TAP per test binary, dmesg, a status line). The host decides pass/fail;
+# this script's exit code is not trusted (see DESIGN.md).
+#
+# usage: guest-tests.sh STACK KOBJ TESTDIR OUTDIR [TEST...]
+set -u
+
+STACK=$1 KOBJ=$2 TESTDIR=$3 OUTDIR=$4
+shift 4
+TESTS=${*:-$(cat "$TESTDIR/tests.list")}
+
+. "$(dirname "$0")/stacks.sh"
+
+mkdir -p "$OUTDIR"
+exec > "$OUTDIR/guest.log" 2>&1
+set -x
+
+dmesg -C
+mods=$(stack_modules "$STACK") || { echo "status=bad-stack" > "$OUTDIR/status"; exit 1; }
+for m in $mods; do
+	if ! insmod "$KOBJ/$m"; then
+		echo "status=load-failed $m" > "$OUTDIR/status"
+		dmesg > "$OUTDIR/dmesg.log"
+		exit 1
+	fi
+done
+
+mod_path() { echo "$mods" | grep "/$1.ko\$"; }
+export MDEV_STACK=$STACK
+export MDEV_CORE_MODULE=$KOBJ/$(echo "$mods" | head -1)
+export MDEV_MTTY_MODULE=$KOBJ/$(mod_path mtty)
+
+for t in $TESTS; do
+	timeout 300 "$TESTDIR/$t" > "$OUTDIR/$t.tap" 2>&1
+	echo "$t exit=$?" >> "$OUTDIR/exit-codes"
+	# a test binary must clean up after itself: report and remove leftovers
+	for d in /sys/bus/mdev/devices/*; do
+		[ -e "$d" ] || continue
+		echo "$t left instance $(basename "$d") ($(basename "$(readlink "$d/mdev_type")"))" >> "$OUTDIR/leaks"
+		echo 1 > "$d/remove"
+	done
+done
+
+# unload in reverse order; a refusal here is a finding, not a crash
+for m in $(echo "$mods" | tac); do
+	rmmod "$(basename "$m" .ko)" || echo "rmmod $m failed" >> "$OUTDIR/unload-errors"
+done
+dmesg > "$OUTDIR/dmesg.log"
+echo "status=done" > "$OUTDIR/status"

@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the vfio-mdev kselftests with the kernel's selftests lib.mk against
+# the uapi headers of our kernel tree. Output: $KDIR/selftests/vfio-mdev/.
+set -euo pipefail
+
+. "$(dirname "$0")/env.sh"
+
+KDIR=$(kernel_dir)
+OUT=$KDIR/selftests/vfio-mdev
+SRC=$KDIR/src/tools/testing/selftests/vfio-mdev
+
+rsync -rc --delete "$TOP/tools/testing/selftests/vfio-mdev/" "$SRC/"
+mkdir -p "$OUT"
+make -s -C "$SRC" OUTPUT="$OUT" KHDR_INCLUDES="-isystem $KDIR/obj/usr/include"
+make -s -C "$SRC" OUTPUT="$OUT" KHDR_INCLUDES="-isystem $KDIR/obj/usr/include" \
+	-f Makefile -f - print-tests > "$OUT/tests.list" <<'MK'
+print-tests:
+	@echo $(notdir $(TEST_GEN_PROGS))
+MK
+echo "selftests: $(cat "$OUT/tests.list")"

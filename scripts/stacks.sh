@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The stacks a test run can load: which mdev core and which vendor sample
+# modules, as paths relative to the kernel build tree (obj/). The one place
+# that names them. Sourced, never run.
+#
+# A stack is "<core>+<samples>". Cores and sample sets are listed below;
+# STACKS is the matrix that `make check` runs.
+
+# mdev core modules, in load order
+core_c="drivers/vfio/mdev/mdev.ko"
+
+# vendor samples: mtty, mdpy, mbochs (host side), mdpy-fb (guest side)
+samples_c_mtty="samples/vfio-mdev/mtty.ko"
+samples_c_mdpy="samples/vfio-mdev/mdpy.ko"
+samples_c_mbochs="samples/vfio-mdev/mbochs.ko"
+
+STACKS_ALL="c+c"
+
+# stack_modules STACK: every module of STACK in load order, one per line
+stack_modules() {
+	local core=${1%%+*} samples=${1#*+} v
+	for v in "core_$core" "samples_${samples}_mtty" \
+		 "samples_${samples}_mdpy" "samples_${samples}_mbochs"; do
+		[ -n "${!v:-}" ] || { echo "unknown stack $1 ($v)" >&2; return 1; }
+		echo "${!v}"
+	done
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge a test run from the files the guest left behind.
+
+For each stack directory under RESULTS: parse the TAP of every test binary,
+apply the oracle's expected deviations, scan the guest kernel log for splats,
+and print one line per stack and an overall line. Exit 1 when anything
+failed, when no test ran, or when a guest did not finish.
+"""
+import fnmatch
+import os
+import re
+import sys
+
+SPLAT = re.compile(r'(Oops|BUG:|kernel BUG|WARNING:|KASAN:|UBSAN:|'
+                   r'possible recursive locking|possible circular locking|'
+                   r'inconsistent lock state|suspicious RCU usage|'
+                   r'general protection fault|list_(add|del) corruption|'
+                   r'Unable to handle kernel|Kernel panic)')
+TAP = re.compile(r'^(not ok|ok) \d+ (\S+)(.*)$')
+
+
+def load_deviations(path):
+    """Lines: STACK-GLOB BINARY TEST-GLOB -- reason."""
+    devs = []
+    if not os.path.exists(path):
+        return devs
+    for line in open(path):
+        line = line.split('#', 1)[0].strip()
+        if not line:
+            continue
+        stack, binary, test = line.split()[:3]
+        devs.append((stack, binary, test))
+    return devs
+
+
+def deviation(devs, stack, binary, test):
+    return any(fnmatch.fnmatch(stack, s) and b == binary and
+               fnmatch.fnmatch(test, t) for s, b, t in devs)
+
+
+def judge_stack(stack, sdir, tests, devs):
+    c = dict(passed=0, failed=0, skipped=0, xfail=0)
+    problems = []
+    status = ''
+    if os.path.exists(os.path.join(sdir, 'status')):
+        status = open(os.path.join(sdir, 'status')).read().strip()
+    if status != 'status=done':
+        problems.append('guest did not finish (%s)' % (status or 'no status'))
+    for binary in tests:
+        tap = os.path.join(sdir, binary + '.tap')
+        if not os.path.exists(tap):
+            problems.append('%s: no TAP output' % binary)
+            c['failed'] += 1
+            continue
+        seen = 0
+        for line in open(tap, errors='replace'):
+            m = TAP.match(line.rstrip('\n'))
+            if not m:
+                continue
+            seen += 1
+            ok, name, rest = m.group(1) == 'ok', m.group(2), m.group(3)
+            dev = deviation(devs, stack, binary, name)
+            if '# SKIP' in rest:
+                c['skipped'] += 1
+                problems.append('%s: %s skipped' % (binary, name))
+            elif ok and dev:
+                c['failed'] += 1
+                problems.append('%s: %s passed but is listed as an oracle '
+                                'deviation (stale list?)' % (binary, name))
+            elif ok:
+                c['passed'] += 1
+            elif dev:
+                c['xfail'] += 1
+            else:
+                c['failed'] += 1
+                problems.append('%s: %s FAILED' % (binary, name))
+        if not seen:
+            problems.append('%s: no test results in TAP' % binary)
+            c['failed'] += 1
+    dmesg = os.path.join(sdir, 'dmesg.log')
+    if os.path.exists(dmesg):
+        for line in open(dmesg, errors='replace'):
+            if SPLAT.search(line):
+                problems.append('kernel log: ' + line.strip())
+                c['failed'] += 1
+                break
+    else:
+        problems.append('no guest kernel log')
+        c['failed'] += 1
+    leaks = os.path.join(sdir, 'leaks')
+    if os.path.exists(leaks):
+        for line in open(leaks):
+            problems.append('leak: ' + line.strip())
+            c['failed'] += 1
+    unload = os.path.join(sdir, 'unload-errors')
+    if os.path.exists(unload):
+        problems.append('module unload: ' + open(unload).read().strip())
+        c['failed'] += 1
+    return c, problems
+
+
+def fmt(c):
+    s = '%d passed, %d failed' % (c['passed'], c['failed'])
+    if c['skipped']:
+        s += ', %d skipped' % c['skipped']
+    if c['xfail']:
+        s += ', %d expected deviations' % c['xfail']
+    return s
+
+
+def main():
+    results, devfile, stacks = sys.argv[1], sys.argv[2], sys.argv[3].split()
+    tests = sys.argv[4].split()
+    devs = load_deviations(devfile)
+    total = dict(passed=0, failed=0, skipped=0, xfail=0)
+    bad = False
+    for stack in stacks:
+        c, problems = judge_stack(stack, os.path.join(results, stack),
+                                  tests, devs)
+        for p in problems:
+            print('  %s: %s' % (stack, p))
+        print('%s: %s' % (stack, fmt(c)))
+        for k in total:
+            total[k] += c[k]
+        bad |= bool(c['failed']) or any('did not finish' in p
+                                        for p in problems)
+    print(fmt(total))
+    if total['passed'] == 0:
+        print('no test passed: treating the run as failed')
+        bad = True
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mdev sysfs ABI: parents, supported types, create/remove by UUID and the
+ * errno values of bad input, as the 6.12 mdev core defines them.
+ *
+ * Runs on any stack with the mtty and mdpy samples loaded.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "mdev_util.h"
+
+#define MTTY1	"mtty-1"
+#define MTTY2	"mtty-2"
+#define MDPY	"mdpy-vga"
+
+static void read_attr(struct __test_metadata *_metadata, const char *type,
+		      const char *attr, char *buf, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	ASSERT_EQ(0, mdev_type_dir(type, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	ASSERT_LT(0, sysfs_read(path, buf, len)) TH_LOG("%s", path);
+}
+
+FIXTURE(mdev) {
+	char uuid[4][UUID_STR_LEN + 1];
+};
+
+FIXTURE_SETUP(mdev)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		uuid_gen(self->uuid[i]);
+}
+
+/* In the parent, so that it also runs after a failed ASSERT. */
+FIXTURE_TEARDOWN_PARENT(mdev)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (mdev_exists(self->uuid[i]))
+			mdev_remove(self->uuid[i]);
+}
+
+TEST(parents_under_mdev_bus_class)
+{
+	ASSERT_TRUE(path_exists(MDEV_CLASS "/mtty"));
+	ASSERT_TRUE(path_exists(MDEV_CLASS "/mtty/mdev_supported_types"));
+	ASSERT_TRUE(path_exists(MDEV_CLASS "/mdpy/mdev_supported_types"));
+}
+
+TEST(type_directory_layout)
+{
+	static const char * const types[] = { MTTY1, MTTY2, MDPY };
+	static const char * const attrs[] = {
+		"name", "device_api", "available_instances", "create",
+		"devices",
+	};
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		ASSERT_EQ(0, mdev_type_dir(types[i], dir, sizeof(dir)))
+			TH_LOG("type %s", types[i]);
+		for (j = 0; j < ARRAY_SIZE(attrs); j++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, attrs[j]);
+			EXPECT_TRUE(path_exists(path)) TH_LOG("%s", path);
+		}
+	}
+}
+
+TEST(type_attributes)
+{
+	char buf[256];
+
+	read_attr(_metadata, MTTY1, "name", buf, sizeof(buf));
+	EXPECT_STREQ("Single port serial\n", buf);
+	read_attr(_metadata, MTTY2, "name", buf, sizeof(buf));
+	EXPECT_STREQ("Dual port serial\n", buf);
+	read_attr(_metadata, MTTY2, "device_api", buf, sizeof(buf));
+	EXPECT_STREQ("vfio-pci\n", buf);
+	read_attr(_metadata, MDPY, "device_api", buf, sizeof(buf));
+	EXPECT_STREQ("vfio-pci\n", buf);
+	read_attr(_metadata, MDPY, "name", buf, sizeof(buf));
+	EXPECT_STREQ("mdpy-vga\n", buf);
+	/* description is shown only when the vendor driver provides one */
+	read_attr(_metadata, MDPY, "description", buf, sizeof(buf));
+	EXPECT_STREQ("virtual display, 640x480 framebuffer\n", buf);
+}
+
+TEST(description_hidden_without_vendor_callback)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	ASSERT_EQ(0, mdev_type_dir(MTTY2, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/description", dir);
+	EXPECT_FALSE(path_exists(path));
+}
+
+TEST(attribute_modes)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64], buf[8];
+
+	ASSERT_EQ(0, mdev_type_dir(MTTY2, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/create", dir);
+	EXPECT_EQ(-EACCES, sysfs_read(path, buf, sizeof(buf)));
+	snprintf(path, sizeof(path), "%s/name", dir);
+	EXPECT_EQ(-EACCES, sysfs_write(path, "x", 1));
+}
+
+TEST_F(mdev, create_and_remove)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 128], link[PATH_MAX];
+	long avail1, avail2;
+	ssize_t n;
+
+	avail1 = mdev_available(MTTY1);
+	avail2 = mdev_available(MTTY2);
+	ASSERT_LT(0, avail2);
+
+	ASSERT_EQ(0, mdev_create(MTTY2, self->uuid[0]));
+	ASSERT_TRUE(mdev_exists(self->uuid[0]));
+
+	/* The instance's sysfs files */
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/remove",
+		 self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/iommu_group",
+		 self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/mdev_type",
+		 self->uuid[0]);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	EXPECT_STREQ(MTTY2, strrchr(link, '/') + 1);
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/mdev_type/name",
+		 self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+
+	/* ... and it is listed in its type's devices/ */
+	ASSERT_EQ(0, mdev_type_dir(MTTY2, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/devices/%s", dir, self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+
+	/* mtty's types share one port budget */
+	EXPECT_EQ(avail2 - 1, mdev_available(MTTY2));
+	EXPECT_EQ(avail1 - 2, mdev_available(MTTY1));
+
+	ASSERT_EQ(0, mdev_remove(self->uuid[0]));
+	EXPECT_FALSE(mdev_exists(self->uuid[0]));
+	EXPECT_FALSE(path_exists(path));
+	EXPECT_EQ(avail2, mdev_available(MTTY2));
+	EXPECT_EQ(avail1, mdev_available(MTTY1));
+}
+
+TEST_F(mdev, max_instances_accounting)
+{
+	long avail = mdev_available(MDPY);
+
+	/* mdpy has no get_available: the core counts max_instances down */
+	ASSERT_LE(2, avail);
+	ASSERT_EQ(0, mdev_create(MDPY, self->uuid[0]));
+	EXPECT_EQ(avail - 1, mdev_available(MDPY));
+	ASSERT_EQ(0, mdev_create("mdpy-xga", self->uuid[1]));
+	EXPECT_EQ(avail - 2, mdev_available(MDPY));
+	EXPECT_EQ(avail - 2, mdev_available("mdpy-xga"));
+	ASSERT_EQ(0, mdev_remove(self->uuid[0]));
+	EXPECT_EQ(avail - 1, mdev_available(MDPY));
+	ASSERT_EQ(0, mdev_remove(self->uuid[1]));
+	EXPECT_EQ(avail, mdev_available(MDPY));
+}
+
+TEST_F(mdev, create_newline_terminated)
+{
+	char buf[UUID_STR_LEN + 2];
+
+	snprintf(buf, sizeof(buf), "%s\n", self->uuid[0]);
+	ASSERT_EQ(0, mdev_create(MTTY1, buf));
+	EXPECT_TRUE(mdev_exists(self->uuid[0]));
+}
+
+TEST_F(mdev, create_uppercase_uuid)
+{
+	char upper[UUID_STR_LEN + 1];
+	int i;
+
+	for (i = 0; i < UUID_STR_LEN; i++)
+		upper[i] = toupper(self->uuid[0][i]);
+	upper[UUID_STR_LEN] = '\0';
+	ASSERT_EQ(0, mdev_create(MTTY1, upper));
+	/* devices are named by the lower-case form */
+	EXPECT_TRUE(mdev_exists(self->uuid[0]));
+	/* and upper and lower case name the same UUID */
+	EXPECT_EQ(-EEXIST, mdev_create(MTTY1, self->uuid[0]));
+}
+
+TEST_F(mdev, duplicate_uuid)
+{
+	long avail;
+
+	ASSERT_EQ(0, mdev_create(MTTY1, self->uuid[0]));
+	avail = mdev_available(MTTY1);
+	EXPECT_EQ(-EEXIST, mdev_create(MTTY1, self->uuid[0]));
+	/* UUIDs are unique across types and parents */
+	EXPECT_EQ(-EEXIST, mdev_create(MTTY2, self->uuid[0]));
+	EXPECT_EQ(-EEXIST, mdev_create(MDPY, self->uuid[0]));
+	/* a failed create leaves the accounting alone */
+	EXPECT_EQ(avail, mdev_available(MTTY1));
+}
+
+TEST_F(mdev, malformed_uuids)
+{
+	static const char * const bad[] = {
+		"\n",					/* empty line */
+		"1234",					/* short */
+		"00000000-0000-0000-0000-00000000000",	/* one short */
+		"0000000g-0000-0000-0000-000000000000",	/* non-hex */
+		"00000000_0000-0000-0000-000000000000",	/* bad separator */
+		"000000000000-0000-0000-0000-00000000",	/* misplaced dashes */
+		"00000000-0000-0000-0000-000000000000xy", /* trailing junk */
+		"00000000-0000-0000-0000-000000000000\n\n",
+		" 00000000-0000-0000-0000-000000000000",
+	};
+	long avail = mdev_available(MTTY1);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, mdev_create(MTTY1, bad[i])) {
+			TH_LOG("input \"%s\" was accepted", bad[i]);
+			mdev_remove("00000000-0000-0000-0000-000000000000");
+		}
+	}
+	EXPECT_EQ(avail, mdev_available(MTTY1));
+}
+
+/*
+ * A UUID followed by one byte that is not a newline is malformed too.
+ * Upstream 6.12 accepts it (it only checks the length): an oracle deviation.
+ */
+TEST_F(mdev, trailing_byte_rejected)
+{
+	char buf[UUID_STR_LEN + 2];
+
+	snprintf(buf, sizeof(buf), "%sx", self->uuid[0]);
+	EXPECT_EQ(-EINVAL, mdev_create(MTTY1, buf));
+	EXPECT_FALSE(mdev_exists(self->uuid[0]));
+}
+
+TEST_F(mdev, create_on_exhausted_type)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char extra[UUID_STR_LEN + 1];
+	long avail = mdev_available(MDPY);
+	long i;
+
+	/* mdpy: the core's max_instances budget runs out -> EUSERS */
+	ASSERT_LE(avail, 4);
+	for (i = 0; i < avail; i++) {
+		ASSERT_EQ(0, mdev_create(MDPY, self->uuid[i]));
+	}
+	EXPECT_EQ(0, mdev_available(MDPY));
+	uuid_gen(extra);
+	EXPECT_EQ(-EUSERS, mdev_create(MDPY, extra));
+	EXPECT_FALSE(mdev_exists(extra));
+	ASSERT_EQ(0, mdev_type_dir(MDPY, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/devices/%s", dir, extra);
+	EXPECT_FALSE(path_exists(path));
+	for (i = 0; i < avail; i++) {
+		ASSERT_EQ(0, mdev_remove(self->uuid[i]));
+	}
+	EXPECT_EQ(avail, mdev_available(MDPY));
+}
+
+TEST(create_on_exhausted_vendor_budget)
+{
+	char (*uuids)[UUID_STR_LEN + 1];
+	char extra[UUID_STR_LEN + 1];
+	long avail = mdev_available(MTTY2);
+	long i;
+
+	/* mtty: its own get_available budget runs out -> ENOSPC from create */
+	ASSERT_LT(0, avail);
+	uuids = calloc(avail, sizeof(*uuids));
+	ASSERT_NE(NULL, uuids);
+	for (i = 0; i < avail; i++) {
+		uuid_gen(uuids[i]);
+		ASSERT_EQ(0, mdev_create(MTTY2, uuids[i]));
+	}
+	EXPECT_EQ(0, mdev_available(MTTY2));
+	uuid_gen(extra);
+	EXPECT_EQ(-ENOSPC, mdev_create(MTTY2, extra));
+	EXPECT_FALSE(mdev_exists(extra));
+	for (i = 0; i < avail; i++) {
+		EXPECT_EQ(0, mdev_remove(uuids[i]));
+	}
+	EXPECT_EQ(avail, mdev_available(MTTY2));
+	free(uuids);
+}
+
+TEST_F(mdev, remove_twice)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	ASSERT_EQ(0, mdev_create(MTTY1, self->uuid[0]));
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/remove",
+		 self->uuid[0]);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mdev_remove(self->uuid[0]));
+	EXPECT_FALSE(mdev_exists(self->uuid[0]));
+	/* the attribute is gone: a new open fails, an old fd is dead */
+	EXPECT_EQ(-ENOENT, mdev_remove(self->uuid[0]));
+	EXPECT_EQ(-1, write(fd, "1", 1));
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+}
+
+TEST_F(mdev, remove_bad_input)
+{
+	char path[PATH_MAX];
+
+	ASSERT_EQ(0, mdev_create(MTTY1, self->uuid[0]));
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/remove",
+		 self->uuid[0]);
+	EXPECT_EQ(-EINVAL, sysfs_write(path, "yes", 3));
+	/* 0 is accepted and does nothing */
+	EXPECT_EQ(0, sysfs_write(path, "0", 1));
+	EXPECT_TRUE(mdev_exists(self->uuid[0]));
+	EXPECT_EQ(0, sysfs_write(path, "1\n", 2));
+	EXPECT_FALSE(mdev_exists(self->uuid[0]));
+}
+
+TEST_F(mdev, instances_listed_per_type)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	ASSERT_EQ(0, mdev_create(MTTY1, self->uuid[0]));
+	ASSERT_EQ(0, mdev_create(MTTY2, self->uuid[1]));
+	ASSERT_EQ(0, mdev_type_dir(MTTY1, dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/devices/%s", dir, self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+	snprintf(path, sizeof(path), "%s/devices/%s", dir, self->uuid[1]);
+	EXPECT_FALSE(path_exists(path));
+	/* both hang off the parent device */
+	snprintf(path, sizeof(path), MDEV_CLASS "/mtty/%s", self->uuid[0]);
+	EXPECT_TRUE(path_exists(path));
+	snprintf(path, sizeof(path), MDEV_CLASS "/mtty/%s", self->uuid[1]);
+	EXPECT_TRUE(path_exists(path));
+}
+
+TEST_HARNESS_MAIN

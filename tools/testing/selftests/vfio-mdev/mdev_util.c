@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the vfio-mdev kselftests.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "mdev_util.h"
+
+int sysfs_write(const char *path, const char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	return n;
+}
+
+long sysfs_read_long(const char *path)
+{
+	char buf[64];
+	int n = sysfs_read(path, buf, sizeof(buf));
+
+	return n < 0 ? n : strtol(buf, NULL, 0);
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int mdev_type_dir(const char *type, char *dir, size_t len)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = -ENOENT;
+
+	d = opendir(MDEV_CLASS);
+	if (!d)
+		return -ENOENT;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, len, MDEV_CLASS "/%s/mdev_supported_types/%s",
+			 de->d_name, type);
+		if (path_exists(dir)) {
+			ret = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
+long mdev_available(const char *type)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+
+	if (mdev_type_dir(type, dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/available_instances", dir);
+	return sysfs_read_long(path);
+}
+
+void uuid_gen(char *out)
+{
+	unsigned char b[16];
+	int fd = open("/dev/urandom", O_RDONLY);
+
+	if (fd < 0 || read(fd, b, sizeof(b)) != sizeof(b))
+		abort();
+	close(fd);
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	sprintf(out,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int mdev_create(const char *type, const char *uuid)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+
+	if (mdev_type_dir(type, dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/create", dir);
+	return sysfs_write(path, uuid, strlen(uuid));
+}
+
+int mdev_remove(const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/remove", uuid);
+	return sysfs_write(path, "1", 1);
+}
+
+bool mdev_exists(const char *uuid)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s", uuid);
+	return path_exists(path);
+}
+
+int mdev_remove_all(const char *type)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (mdev_type_dir(type, dir, sizeof(dir)))
+		return 0;
+	snprintf(path, sizeof(path), "%s/devices", dir);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!mdev_remove(de->d_name))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int vfio_open_mdev(const char *uuid, struct vfio_dev *vd)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+	int err;
+
+	memset(vd, 0, sizeof(*vd));
+	vd->container = vd->group = vd->device = -1;
+
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/iommu_group", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = '\0';
+	vd->group_id = atoi(strrchr(link, '/') + 1);
+
+	vd->container = open("/dev/vfio/vfio", O_RDWR);
+	if (vd->container < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "/dev/vfio/%d", vd->group_id);
+	vd->group = open(path, O_RDWR);
+	if (vd->group < 0)
+		goto fail;
+	if (ioctl(vd->group, VFIO_GROUP_GET_STATUS, &status))
+		goto fail;
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		errno = EPERM;
+		goto fail;
+	}
+	if (ioctl(vd->group, VFIO_GROUP_SET_CONTAINER, &vd->container))
+		goto fail;
+	if (ioctl(vd->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		goto fail;
+	vd->device = ioctl(vd->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	if (vd->device < 0)
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	vfio_close_mdev(vd);
+	return err;
+}
+
+void vfio_close_mdev(struct vfio_dev *vd)
+{
+	if (vd->device >= 0)
+		close(vd->device);
+	if (vd->group >= 0)
+		close(vd->group);
+	if (vd->container >= 0)
+		close(vd->container);
+	vd->device = vd->group = vd->container = -1;
+}
+
+ssize_t region_read(int fd, int index, uint64_t off, void *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len, REGION_OFFSET(index) + off);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t region_write(int fd, int index, uint64_t off, const void *buf,
+		     size_t len)
+{
+	ssize_t n = pwrite(fd, buf, len, REGION_OFFSET(index) + off);
+
+	return n < 0 ? -errno : n;
+}
+
+uint8_t bar_read8(int fd, int bar, unsigned int reg)
+{
+	uint8_t v = 0xee;
+
+	if (region_read(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &v, 1) != 1)
+		return 0xee;
+	return v;
+}
+
+void bar_write8(int fd, int bar, unsigned int reg, uint8_t val)
+{
+	region_write(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &val, 1);
+}
+
+uint32_t cfg_read32(int fd, unsigned int off)
+{
+	uint32_t v = 0xdeadbeef;
+
+	region_read(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 4);
+	return v;
+}
+
+uint16_t cfg_read16(int fd, unsigned int off)
+{
+	uint16_t v = 0xdead;
+
+	region_read(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 2);
+	return v;
+}
+
+void cfg_write32(int fd, unsigned int off, uint32_t val)
+{
+	region_write(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &val, 4);
+}
+
+const char *module_name(const char *env, const char *def)
+{
+	const char *v = getenv(env);
+
+	return v && *v ? v : def;
+}
+
+static int run_cmd(const char *cmd, const char *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		execlp(cmd, cmd, arg, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A path is loaded with insmod, a bare name with modprobe. */
+int module_load(const char *name)
+{
+	return run_cmd(strchr(name, '/') ? "insmod" : "modprobe", name);
+}
+
+int module_unload(const char *name)
+{
+	return run_cmd("rmmod", name);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the vfio-mdev kselftests: sysfs access to mdev parents,
+ * types and instances, and VFIO group/container/device plumbing.
+ *
+ * The tests run against whichever stack (mdev core + vendor samples) the
+ * runner loaded. Vendor module names come from the environment
+ * (MDEV_MTTY_MODULE, ...) so the same binaries test every stack.
+ */
+#ifndef MDEV_UTIL_H
+#define MDEV_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/vfio.h>
+
+#define MDEV_BUS_DEVICES	"/sys/bus/mdev/devices"
+#define MDEV_CLASS		"/sys/class/mdev_bus"
+#define UUID_STR_LEN		36
+
+/* Region offsets as the samples lay them out: index << 40. */
+#define REGION_OFFSET(idx)	((uint64_t)(idx) << 40)
+
+/* sysfs */
+int sysfs_write(const char *path, const char *buf, size_t len);
+int sysfs_read(const char *path, char *buf, size_t len);
+long sysfs_read_long(const char *path);
+bool path_exists(const char *path);
+
+/*
+ * Find the type directory "<parent>/mdev_supported_types/<type>" of a type
+ * named like upstream (e.g. "mtty-2"). Returns 0 and fills @dir, or -ENOENT.
+ */
+int mdev_type_dir(const char *type, char *dir, size_t len);
+long mdev_available(const char *type);
+void uuid_gen(char *out);
+/* 0 or -errno of the write to create / remove. */
+int mdev_create(const char *type, const char *uuid);
+int mdev_remove(const char *uuid);
+bool mdev_exists(const char *uuid);
+/* Remove every instance of @type; returns how many were removed. */
+int mdev_remove_all(const char *type);
+
+/* A VFIO device fd opened the legacy way: container + group. */
+struct vfio_dev {
+	int container;
+	int group;
+	int device;
+	int group_id;
+};
+
+int vfio_open_mdev(const char *uuid, struct vfio_dev *vd);
+void vfio_close_mdev(struct vfio_dev *vd);
+
+/* pread/pwrite on a region; return bytes or -errno. */
+ssize_t region_read(int fd, int index, uint64_t off, void *buf, size_t len);
+ssize_t region_write(int fd, int index, uint64_t off, const void *buf,
+		     size_t len);
+uint8_t bar_read8(int fd, int bar, unsigned int reg);
+void bar_write8(int fd, int bar, unsigned int reg, uint8_t val);
+uint32_t cfg_read32(int fd, unsigned int off);
+uint16_t cfg_read16(int fd, unsigned int off);
+void cfg_write32(int fd, unsigned int off, uint32_t val);
+
+/*
+ * Module control for lifecycle tests. A module is named by a path to its .ko
+ * (insmod) or by its name (modprobe); rmmod takes either.
+ */
+const char *module_name(const char *env, const char *def);
+int module_load(const char *name);
+int module_unload(const char *name);
+
+#endif /* MDEV_UTIL_H */
