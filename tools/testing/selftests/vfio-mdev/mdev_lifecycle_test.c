@@ -38,6 +38,34 @@ static void msleep(int ms)
 }
 
 /*
+ * Start writing "remove" for @uuid in a child process, which first drops
+ * its copies of @vd's fds so that only the caller holds the device open.
+ */
+static pid_t remove_in_child(const char *uuid, struct vfio_dev *vd)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		vfio_close_mdev(vd);
+		_exit(mdev_remove(uuid) ? 1 : 0);
+	}
+	return pid;
+}
+
+/* The child's exit code, or -1 if it is still running after @ms. */
+static int wait_child(pid_t pid, int ms)
+{
+	int status;
+
+	for (; ms > 0; ms -= 50) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		msleep(50);
+	}
+	return -1;
+}
+
+/*
  * Upstream: writing "remove" while a VFIO device fd is open blocks until
  * the fd is closed (mtty has no request callback), then succeeds.
  */
@@ -45,34 +73,22 @@ TEST(remove_while_open_waits_for_close)
 {
 	char uuid[UUID_STR_LEN + 1];
 	struct vfio_dev vd;
-	int status, i;
 	pid_t pid;
 
 	uuid_gen(uuid);
 	ASSERT_EQ(0, mdev_create("mtty-1", uuid));
 	ASSERT_EQ(0, vfio_open_mdev(uuid, &vd));
-
-	pid = fork();
+	pid = remove_in_child(uuid, &vd);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		/* the child must not hold the device open itself */
-		vfio_close_mdev(&vd);
-		_exit(mdev_remove(uuid) ? 1 : 0);
-	}
 
-	msleep(500);
-	/* still blocked, and the device still answers */
-	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	/* still blocked after half a second, and the device still answers */
+	EXPECT_EQ(-1, wait_child(pid, 500));
 	EXPECT_EQ(0x32534348, cfg_read32(vd.device, 0));
 
 	vfio_close_mdev(&vd);
-	for (i = 0; i < 100 && !waitpid(pid, &status, WNOHANG); i++)
-		msleep(100);
-	ASSERT_GT(100, i) {
+	EXPECT_EQ(0, wait_child(pid, 10000)) {
 		kill(pid, SIGKILL);
 	}
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_FALSE(mdev_exists(uuid));
 }
 
@@ -80,8 +96,8 @@ TEST(remove_started_refuses_new_device_fds)
 {
 	char uuid[UUID_STR_LEN + 1];
 	struct vfio_dev vd;
-	int status, fd2;
 	pid_t pid;
+	int fd2;
 
 	uuid_gen(uuid);
 	ASSERT_EQ(0, mdev_create("mtty-1", uuid));
@@ -91,18 +107,15 @@ TEST(remove_started_refuses_new_device_fds)
 	ASSERT_LE(0, fd2);
 	close(fd2);
 
-	pid = fork();
+	pid = remove_in_child(uuid, &vd);
 	ASSERT_LE(0, pid);
-	if (!pid) {
-		vfio_close_mdev(&vd);
-		_exit(mdev_remove(uuid) ? 1 : 0);
-	}
 	msleep(500);
 	/* once removal has started, it does not */
 	EXPECT_EQ(-1, ioctl(vd.group, VFIO_GROUP_GET_DEVICE_FD, uuid));
 	vfio_close_mdev(&vd);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, wait_child(pid, 10000)) {
+		kill(pid, SIGKILL);
+	}
 	EXPECT_FALSE(mdev_exists(uuid));
 }
 

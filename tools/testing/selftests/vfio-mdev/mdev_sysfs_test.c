@@ -267,9 +267,9 @@ TEST_F(mdev, create_on_exhausted_type)
 
 	/* mdpy: the core's max_instances budget runs out -> EUSERS */
 	ASSERT_LE(avail, 4);
-	for (i = 0; i < avail; i++) {
-		ASSERT_EQ(0, mdev_create(MDPY, self->uuid[i]));
-	}
+	for (i = 0; i < avail && !mdev_create(MDPY, self->uuid[i]); i++)
+		;
+	ASSERT_EQ(avail, i);
 	EXPECT_EQ(0, mdev_available(MDPY));
 	uuid_gen(extra);
 	EXPECT_EQ(-EUSERS, mdev_create(MDPY, extra));
@@ -277,9 +277,9 @@ TEST_F(mdev, create_on_exhausted_type)
 	ASSERT_EQ(0, mdev_type_dir(MDPY, dir, sizeof(dir)));
 	snprintf(path, sizeof(path), "%s/devices/%s", dir, extra);
 	EXPECT_FALSE(path_exists(path));
-	for (i = 0; i < avail; i++) {
-		ASSERT_EQ(0, mdev_remove(self->uuid[i]));
-	}
+	for (i = 0; i < avail && !mdev_remove(self->uuid[i]); i++)
+		;
+	ASSERT_EQ(avail, i);
 	EXPECT_EQ(avail, mdev_available(MDPY));
 }
 
@@ -302,9 +302,8 @@ TEST(create_on_exhausted_vendor_budget)
 	uuid_gen(extra);
 	EXPECT_EQ(-ENOSPC, mdev_create(MTTY2, extra));
 	EXPECT_FALSE(mdev_exists(extra));
-	for (i = 0; i < avail; i++) {
+	for (i = 0; i < avail; i++)
 		EXPECT_EQ(0, mdev_remove(uuids[i]));
-	}
 	EXPECT_EQ(avail, mdev_available(MTTY2));
 	free(uuids);
 }
