@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the kselftests on every stack of the matrix, one VM boot per stack,
-# and judge the results on the host from the TAP files the guests left.
+# Run the host unit tests, then the kselftests on every stack of the matrix,
+# one VM boot per stack, and judge the results on the host from the TAP
+# files left behind.
 #
 # Environment: STACK   stacks to run (default: all of STACKS_ALL)
 #              TESTS   test binaries to run (default: all)
@@ -20,15 +21,17 @@ TESTS=${TESTS:-$(cat "$TESTDIR/tests.list")}
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
+echo "check: host unit tests"
+"$TOP/scripts/host-tests.sh" "$RESULTS/host"
 for s in $STACKS; do
 	echo "check: stack $s: booting VM"
 	start=$(date +%s)
 	"$TOP/scripts/vm.sh" "$RESULTS" \
-		"$TOP/scripts/guest-tests.sh" "$s" "$KDIR/obj" "$TESTDIR" \
+		"$TOP/scripts/guest-tests.sh" "$s" "$KDIR" "$TESTDIR" \
 		"$RESULTS/$s" $TESTS > "$RESULTS/$s.vm.log" 2>&1 || true
 	echo "check: stack $s: VM done in $(( $(date +%s) - start )) s"
 done
 echo "check: TAP and guest logs in $RESULTS"
 python3 "$TOP/scripts/tap-summary.py" "$RESULTS" \
 	"$TOP/tools/testing/selftests/vfio-mdev/oracle-deviations" \
-	"$STACKS" "$TESTS"
+	"host $STACKS" "$TESTS"

@@ -4,9 +4,9 @@
 # Runs inside the VM for `make run`: load a stack, create an mtty instance
 # through sysfs, drive it from a VFIO client, remove it.
 #
-# usage: guest-demo.sh STACK KOBJ TESTDIR OUTDIR
+# usage: guest-demo.sh STACK KDIR TESTDIR OUTDIR
 set -u
-STACK=$1 KOBJ=$2 TESTDIR=$3 OUTDIR=$4
+STACK=$1 KDIR=$2 TESTDIR=$3 OUTDIR=$4
 
 . "$(dirname "$0")/stacks.sh"
 
@@ -16,7 +16,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 {
 step "kernel $(uname -r); loading stack $STACK"
 for m in $(stack_modules "$STACK"); do
-	run insmod "$KOBJ/$m" || exit 1
+	run insmod "$KDIR/$m" || exit 1
 done
 
 step "parents and their supported types"

@@ -6,10 +6,10 @@
 # (TAP per test binary, dmesg, a status line). The host decides pass/fail;
 # this script's exit code is not trusted (see DESIGN.md).
 #
-# usage: guest-tests.sh STACK KOBJ TESTDIR OUTDIR [TEST...]
+# usage: guest-tests.sh STACK KDIR TESTDIR OUTDIR [TEST...]
 set -u
 
-STACK=$1 KOBJ=$2 TESTDIR=$3 OUTDIR=$4
+STACK=$1 KDIR=$2 TESTDIR=$3 OUTDIR=$4
 shift 4
 TESTS=${*:-$(cat "$TESTDIR/tests.list")}
 
@@ -22,7 +22,7 @@ set -x
 dmesg -C
 mods=$(stack_modules "$STACK") || { echo "status=bad-stack" > "$OUTDIR/status"; exit 1; }
 for m in $mods; do
-	if ! insmod "$KOBJ/$m"; then
+	if ! insmod "$KDIR/$m"; then
 		echo "status=load-failed $m" > "$OUTDIR/status"
 		dmesg > "$OUTDIR/dmesg.log"
 		exit 1
@@ -31,8 +31,8 @@ done
 
 mod_path() { echo "$mods" | grep "/$1.ko\$"; }
 export MDEV_STACK=$STACK
-export MDEV_CORE_MODULE=$KOBJ/$(echo "$mods" | head -1)
-export MDEV_MTTY_MODULE=$KOBJ/$(mod_path mtty)
+export MDEV_CORE_MODULE=$KDIR/$(echo "$mods" | head -1)
+export MDEV_MTTY_MODULE=$KDIR/$(mod_path mtty)
 
 for t in $TESTS; do
 	timeout 300 "$TESTDIR/$t" > "$OUTDIR/$t.tap" 2>&1

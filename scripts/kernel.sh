@@ -4,7 +4,7 @@
 # Build the kernel the stack runs on: unpack Debian's linux-source-6.12 into
 # the cache (never into the clone), apply patches/, configure from
 # kernel/configs/, check the configuration, sync the project's sources in
-# and build bzImage, modules and the uapi headers.
+# and build bzImage, modules, the uapi headers and the project's modules.
 #
 # usage: kernel.sh            build (incrementally when the tree exists)
 #        kernel.sh --dir      print the tree's directory
@@ -19,6 +19,9 @@ if [ "${1:-}" = --dir ]; then
 fi
 
 FRAGMENT=$TOP/kernel/configs/mdev-rs.config
+# What kbuild writes next to the sources of an external module.
+KBUILD_PRODUCTS=('*.o' '*.ko' '*.mod' '*.mod.c' '*.a' '*.rmeta' '.*.cmd' '.*.d'
+		 'modules.order' 'Module.symvers' '.tmp_*')
 JOBS=${JOBS:-$(nproc)}
 
 # Every line of the fragment must have survived olddefconfig.
@@ -68,17 +71,15 @@ prepare_tree() {
 
 # Copy the project's kernel sources into the tree. rsync -c rewrites only
 # files whose content changed, so make rebuilds only what depends on them.
+# mdev-rs/ is also the output directory of its external-module build: the
+# build products are excluded from the sync, so --delete leaves them alone.
 sync_overlay() {
-	local f
+	local f d
 	mkdir -p "$KDIR/src/mdev-rs"
-	rsync -rc --delete "$TOP/Kbuild" "$TOP/Kconfig" "$KDIR/src/mdev-rs/"
-	for d in drivers samples; do
-		if [ -d "$TOP/$d" ]; then
-			rsync -rc --delete "$TOP/$d/" "$KDIR/src/mdev-rs/$d/"
-		else
-			rm -rf "$KDIR/src/mdev-rs/$d"
-		fi
-	done
+	rsync -rc --delete "${KBUILD_PRODUCTS[@]/#/--exclude=}" \
+		--include='/Kbuild' --include='/Kconfig' \
+		--include='/drivers/***' --include='/samples/***' --exclude='/*' \
+		"$TOP/" "$KDIR/src/mdev-rs/"
 	# rust/ adds files to the kernel crate: remove the ones that left the
 	# project since the last sync, then copy the current ones.
 	if [ -f "$KDIR/rust-overlay.list" ]; then
@@ -86,10 +87,8 @@ sync_overlay() {
 			[ -e "$TOP/rust/$f" ] || rm -f "$KDIR/src/rust/$f"
 		done < "$KDIR/rust-overlay.list"
 	fi
-	if [ -d "$TOP/rust" ]; then
-		(cd "$TOP/rust" && find . -type f) > "$KDIR/rust-overlay.list"
-		rsync -rc "$TOP/rust/" "$KDIR/src/rust/"
-	fi
+	(cd "$TOP/rust" && find . -type f) > "$KDIR/rust-overlay.list"
+	rsync -rc "$TOP/rust/" "$KDIR/src/rust/"
 	rsync -rc --delete "$TOP/tools/testing/selftests/vfio-mdev/" \
 		"$KDIR/src/tools/testing/selftests/vfio-mdev/"
 }
@@ -99,5 +98,9 @@ sync_overlay
 echo "kernel: building in $KDIR/obj"
 kmake -s -j"$JOBS" bzImage modules
 kmake -s headers
+# The project's modules are external ones: the Rust mdev core shares its
+# module name and exports with the in-tree C core, which kbuild refuses
+# within one build.
+kmake -s -j"$JOBS" M="$KDIR/src/mdev-rs" modules
 check_config
 echo "kernel: ok $(cat "$KDIR/obj/include/config/kernel.release")"

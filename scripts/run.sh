@@ -14,7 +14,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 echo "run: booting $(cat "$KDIR/obj/include/config/kernel.release") under QEMU (TCG), stack $STACK"
 "$TOP/scripts/vm.sh" "$OUT" "$TOP/scripts/guest-demo.sh" "$STACK" \
-	"$KDIR/obj" "$KDIR/selftests/vfio-mdev" "$OUT" > "$OUT/vm.log" 2>&1 || true
+	"$KDIR" "$KDIR/selftests/vfio-mdev" "$OUT" > "$OUT/vm.log" 2>&1 || true
 if [ -f "$OUT/demo.log" ]; then
 	cat "$OUT/demo.log"
 else

@@ -1,21 +1,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The stacks a test run can load: which mdev core and which vendor sample
-# modules, as paths relative to the kernel build tree (obj/). The one place
-# that names them. Sourced, never run.
+# modules, as paths relative to the kernel tree (scripts/kernel.sh --dir):
+# obj/ holds the in-tree C modules, src/mdev-rs/ the project's modules. The
+# one place that names them. Sourced, never run.
 #
 # A stack is "<core>+<samples>". Cores and sample sets are listed below;
 # STACKS is the matrix that `make check` runs.
 
 # mdev core modules, in load order
-core_c="drivers/vfio/mdev/mdev.ko"
+core_c="obj/drivers/vfio/mdev/mdev.ko"
+core_rust="src/mdev-rs/drivers/vfio/mdev/mdev.ko"
 
-# vendor samples: mtty, mdpy, mbochs (host side), mdpy-fb (guest side)
-samples_c_mtty="samples/vfio-mdev/mtty.ko"
-samples_c_mdpy="samples/vfio-mdev/mdpy.ko"
-samples_c_mbochs="samples/vfio-mdev/mbochs.ko"
+# vendor samples: mtty, mdpy, mbochs (host side)
+samples_c_mtty="obj/samples/vfio-mdev/mtty.ko"
+samples_c_mdpy="obj/samples/vfio-mdev/mdpy.ko"
+samples_c_mbochs="obj/samples/vfio-mdev/mbochs.ko"
 
-STACKS_ALL="c+c"
+STACKS_ALL="c+c rust+c"
 
 # stack_modules STACK: every module of STACK in load order, one per line
 stack_modules() {
