@@ -11,13 +11,13 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps kernel selftests check run vm-shell kdir clean help
+.PHONY: all deps kernel selftests check run bench vm-shell kdir clean help
 
 all: kernel
 
 help:
 	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: deps kernel selftests vm-shell kdir clean"
+	@echo "Other targets: bench deps kernel selftests vm-shell kdir clean"
 	@echo "Variables: STACK=<core>+<samples> (e.g. c+c), TESTS=<binaries>"
 
 deps:
@@ -34,6 +34,9 @@ check: selftests
 
 run: selftests
 	@$(S)/run.sh
+
+bench: selftests
+	@$(S)/bench.sh
 
 vm-shell: kernel
 	@$(S)/vm.sh --shell

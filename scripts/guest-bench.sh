@@ -1,0 +1,29 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside the VM for `make bench`: for each core, load it with the same
+# C mtty, run the create/remove benchmark, unload. All cores in one boot.
+#
+# usage: guest-bench.sh KDIR TESTDIR OUTDIR SECONDS CORE...
+set -u
+KDIR=$1 TESTDIR=$2 OUTDIR=$3 SECONDS_PER_RUN=$4
+shift 4
+
+. "$(dirname "$0")/stacks.sh"
+
+mkdir -p "$OUTDIR"
+exec > "$OUTDIR/guest.log" 2>&1
+for core in "$@"; do
+	mods=$(stack_modules "$core+c" | head -2)	# the core and mtty
+	for m in $mods; do
+		insmod "$KDIR/$m" || echo "insmod $m failed"
+	done
+	# one warm-up second, then the measured run
+	"$TESTDIR/mdev_bench" mtty-1 1 > /dev/null
+	echo "$core $("$TESTDIR/mdev_bench" mtty-1 "$SECONDS_PER_RUN")" >> "$OUTDIR/bench.txt"
+	for m in $(echo "$mods" | tac); do
+		rmmod "$(basename "$m" .ko)"
+	done
+done
+dmesg > "$OUTDIR/dmesg.log"
+echo "status=done" > "$OUTDIR/status"
