@@ -21,6 +21,7 @@ TESTS=${TESTS:-$(cat "$TESTDIR/tests.list")}
 
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
+"$TOP/scripts/lint.sh"
 echo "check: host unit tests"
 "$TOP/scripts/host-tests.sh" "$RESULTS/host"
 for s in $STACKS; do

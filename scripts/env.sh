@@ -31,7 +31,7 @@ kernel_key() {
 	{
 		dpkg-query -W -f='${Version}\n' "$KSRC_PKG"
 		cat "$TOP"/kernel/configs/*.config "$TOP"/patches/*.patch \
-			"$TOP"/scripts/kernel.sh "$TOP"/scripts/env.sh
+			"$TOP"/scripts/kernel-tree.sh "$TOP"/scripts/env.sh
 		"$RUSTC" --version; "$BINDGEN" --version; clang --version | head -1
 	} 2>&1 | sha256sum | cut -c1-12
 }

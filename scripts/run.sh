@@ -8,7 +8,7 @@ set -euo pipefail
 . "$(dirname "$0")/stacks.sh"
 
 KDIR=$(kernel_dir)
-STACK=${STACK:-${STACKS_ALL%% *}}
+STACK=${STACK:-$STACK_RUN}
 OUT=${RESULTS:-$TOP/results}/run
 rm -rf "$OUT"
 mkdir -p "$OUT"

@@ -18,6 +18,8 @@ samples_c_mdpy="obj/samples/vfio-mdev/mdpy.ko"
 samples_c_mbochs="obj/samples/vfio-mdev/mbochs.ko"
 
 STACKS_ALL="c+c rust+c"
+# what `make run` shows: ours, as far as it goes
+STACK_RUN="rust+c"
 
 # stack_modules STACK: every module of STACK in load order, one per line
 stack_modules() {
