@@ -31,14 +31,15 @@ JOBS=${JOBS:-$(nproc)}
 # mdev-rs/ is also the output directory of its external-module build: the
 # build products are excluded from the sync, so --delete leaves them alone.
 sync_overlay() {
-	local f d
+	local f
 	mkdir -p "$KDIR/src/mdev-rs"
 	rsync -rc --delete "${KBUILD_PRODUCTS[@]/#/--exclude=}" \
 		--include='/Kbuild' --include='/Kconfig' \
 		--include='/drivers/***' --include='/samples/***' --exclude='/*' \
 		"$TOP/" "$KDIR/src/mdev-rs/"
-	# rust/ adds files to the kernel crate: remove the ones that left the
-	# project since the last sync, then copy the current ones.
+	# rust/ adds files to the kernel crate (it never replaces upstream
+	# ones): remove the ones that left the project since the last sync,
+	# then copy the current ones.
 	if [ -f "$KDIR/rust-overlay.list" ]; then
 		while read -r f; do
 			[ -e "$TOP/rust/$f" ] || rm -f "$KDIR/src/rust/$f"
@@ -46,8 +47,6 @@ sync_overlay() {
 	fi
 	(cd "$TOP/rust" && find . -type f) > "$KDIR/rust-overlay.list"
 	rsync -rc "$TOP/rust/" "$KDIR/src/rust/"
-	rsync -rc --delete "$TOP/tools/testing/selftests/vfio-mdev/" \
-		"$KDIR/src/tools/testing/selftests/vfio-mdev/"
 }
 
 [ -f "$KDIR/.configured" ] || prepare_tree
