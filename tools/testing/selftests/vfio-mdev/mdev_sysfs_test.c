@@ -6,6 +6,7 @@
  * Runs on any stack with the mtty and mdpy samples loaded.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -260,7 +261,7 @@ TEST_F(mdev, trailing_byte_rejected)
 
 TEST_F(mdev, create_on_exhausted_type)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 32];
+	char dir[PATH_MAX], path[PATH_MAX + 64];
 	char extra[UUID_STR_LEN + 1];
 	long avail = mdev_available(MDPY);
 	long i;
@@ -358,6 +359,51 @@ TEST_F(mdev, instances_listed_per_type)
 	EXPECT_TRUE(path_exists(path));
 	snprintf(path, sizeof(path), MDEV_CLASS "/mtty/%s", self->uuid[1]);
 	EXPECT_TRUE(path_exists(path));
+}
+
+/*
+ * Every type of every registered parent (mtty, mdpy, mbochs) can create an
+ * instance, which shows up in its devices/ and goes away on remove.
+ */
+TEST(every_type_creates)
+{
+	char tdir[PATH_MAX], dpath[PATH_MAX * 2], uuid[UUID_STR_LEN + 1];
+	struct dirent *p, *t;
+	DIR *parents, *types;
+	int tested = 0;
+	long avail;
+
+	parents = opendir(MDEV_CLASS);
+	ASSERT_NE(NULL, parents);
+	while ((p = readdir(parents))) {
+		if (p->d_name[0] == '.')
+			continue;
+		snprintf(tdir, sizeof(tdir), MDEV_CLASS "/%s/mdev_supported_types",
+			 p->d_name);
+		types = opendir(tdir);
+		ASSERT_NE(NULL, types) TH_LOG("%s", tdir);
+		while ((t = readdir(types))) {
+			if (t->d_name[0] == '.')
+				continue;
+			avail = mdev_available(t->d_name);
+			if (avail <= 0)
+				continue;
+			uuid_gen(uuid);
+			snprintf(dpath, sizeof(dpath), "%s/%s/devices/%s", tdir,
+				 t->d_name, uuid);
+			EXPECT_EQ(0, mdev_create(t->d_name, uuid))
+				TH_LOG("type %s", t->d_name);
+			EXPECT_TRUE(path_exists(dpath)) TH_LOG("%s", dpath);
+			EXPECT_EQ(0, mdev_remove(uuid));
+			EXPECT_FALSE(path_exists(dpath));
+			EXPECT_EQ(avail, mdev_available(t->d_name));
+			tested++;
+		}
+		closedir(types);
+	}
+	closedir(parents);
+	/* mtty: 2 types, mdpy: 3, mbochs: 3 */
+	EXPECT_LE(8, tested);
 }
 
 TEST_HARNESS_MAIN
