@@ -784,6 +784,10 @@ fn mdev_device_create(mtype: *mut bindings::mdev_type, uuid: &bindings::guid_t) 
         if list.iter().any(|e| unsafe { (*e.0).uuid.b } == uuid.b) {
             return Err(EEXIST);
         }
+        // Allocate first: once a slot of the budget is taken, nothing can fail before the
+        // instance is on the list, where its release callback gives the slot back.
+        let new = KBox::<bindings::mdev_device>::new(zeroed(), GFP_KERNEL)?;
+        list.reserve(1, GFP_KERNEL)?;
         // SAFETY: As above for `drv` and `parent`.
         unsafe {
             if (*drv).get_available.is_none() {
@@ -795,28 +799,9 @@ fn mdev_device_create(mtype: *mut bindings::mdev_type, uuid: &bindings::guid_t) 
                 bindings::atomic_dec(&mut (*parent).available_instances);
             }
         }
-        let mdev = match KBox::<bindings::mdev_device>::new(zeroed(), GFP_KERNEL) {
-            Ok(b) => KBox::into_raw(b),
-            Err(e) => {
-                // SAFETY: As above.
-                unsafe {
-                    if (*drv).get_available.is_none() {
-                        bindings::atomic_inc(&mut (*parent).available_instances);
-                    }
-                }
-                return Err(e.into());
-            }
-        };
-        if let Err(e) = list.push(Instance(mdev), GFP_KERNEL) {
-            // SAFETY: As above; `mdev` was never published.
-            unsafe {
-                if (*drv).get_available.is_none() {
-                    bindings::atomic_inc(&mut (*parent).available_instances);
-                }
-                drop(KBox::from_raw(mdev));
-            }
-            return Err(e.into());
-        }
+        let mdev = KBox::into_raw(new);
+        // Cannot fail: the capacity was reserved above.
+        list.push(Instance(mdev), GFP_KERNEL)?;
         // SAFETY: `mdev` is a fresh allocation; from here on its release callback owns it.
         unsafe {
             bindings::device_initialize(&mut (*mdev).dev);
