@@ -15,15 +15,11 @@ mkdir -p "$OUTDIR"
 exec > "$OUTDIR/guest.log" 2>&1
 for core in "$@"; do
 	mods=$(stack_modules "$core+c" | head -2)	# the core and mtty
-	for m in $mods; do
-		insmod "$KDIR/$m" || echo "insmod $m failed"
-	done
+	modules_load "$KDIR" $mods || continue
 	# one warm-up second, then the measured run
 	"$TESTDIR/mdev_bench" mtty-1 1 > /dev/null
 	echo "$core $("$TESTDIR/mdev_bench" mtty-1 "$SECONDS_PER_RUN")" >> "$OUTDIR/bench.txt"
-	for m in $(echo "$mods" | tac); do
-		rmmod "$(basename "$m" .ko)"
-	done
+	modules_unload $mods
 done
 dmesg > "$OUTDIR/dmesg.log"
 echo "status=done" > "$OUTDIR/status"

@@ -15,9 +15,7 @@ run() { printf '$ %s\n' "$*"; "$@"; }
 
 {
 step "kernel $(uname -r); loading stack $STACK"
-for m in $(stack_modules "$STACK"); do
-	run insmod "$KDIR/$m" || exit 1
-done
+modules_load "$KDIR" $(stack_modules "$STACK") || exit 1
 
 step "parents and their supported types"
 run ls /sys/class/mdev_bus/
@@ -49,8 +47,6 @@ echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
 run ls /sys/bus/mdev/devices/
 printf '  mtty-2 available_instances back to %s\n' \
 	"$(cat "$types/mtty-2/available_instances")"
-for m in $(stack_modules "$STACK" | tac); do
-	rmmod "$(basename "$m" .ko)"
-done
+modules_unload $(stack_modules "$STACK")
 echo "demo_exit=$demo" > "$OUTDIR/demo.status"
 } 2>&1 | tee "$OUTDIR/demo.log"

@@ -21,13 +21,11 @@ set -x
 
 dmesg -C
 mods=$(stack_modules "$STACK") || { echo "status=bad-stack" > "$OUTDIR/status"; exit 1; }
-for m in $mods; do
-	if ! insmod "$KDIR/$m"; then
-		echo "status=load-failed $m" > "$OUTDIR/status"
-		dmesg > "$OUTDIR/dmesg.log"
-		exit 1
-	fi
-done
+if ! modules_load "$KDIR" $mods; then
+	echo "status=load-failed" > "$OUTDIR/status"
+	dmesg > "$OUTDIR/dmesg.log"
+	exit 1
+fi
 
 mod_path() { echo "$mods" | grep "/$1.ko\$"; }
 export MDEV_STACK=$STACK
@@ -45,9 +43,7 @@ for t in $TESTS; do
 	done
 done
 
-# unload in reverse order; a refusal here is a finding, not a crash
-for m in $(echo "$mods" | tac); do
-	rmmod "$(basename "$m" .ko)" || echo "rmmod $m failed" >> "$OUTDIR/unload-errors"
-done
+# a module that refuses to unload is a finding, not a crash
+errs=$(modules_unload $mods) || echo "$errs" > "$OUTDIR/unload-errors"
 dmesg > "$OUTDIR/dmesg.log"
 echo "status=done" > "$OUTDIR/status"

@@ -30,3 +30,23 @@ stack_modules() {
 		echo "${!v}"
 	done
 }
+
+# modules_load KDIR MODULE...: insmod each, in order; stops at a failure
+modules_load() {
+	local kdir=$1 m
+	shift
+	for m in "$@"; do
+		echo "\$ insmod $kdir/$m"
+		insmod "$kdir/$m" || { echo "insmod $m failed" >&2; return 1; }
+	done
+}
+
+# modules_unload MODULE...: rmmod each, in reverse order; names the ones
+# that refuse on stdout and fails if any did
+modules_unload() {
+	local m rc=0
+	for m in $(printf '%s\n' "$@" | tac); do
+		rmmod "$(basename "$m" .ko)" || { echo "rmmod $m failed"; rc=1; }
+	done
+	return $rc
+}
