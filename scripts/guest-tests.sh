@@ -11,9 +11,9 @@ set -u
 
 STACK=$1 KDIR=$2 TESTDIR=$3 OUTDIR=$4
 shift 4
-TESTS=${*:-$(cat "$TESTDIR/tests.list")}
 
 . "$(dirname "$0")/stacks.sh"
+TESTS=${*:-$(stack_tests "$STACK")}
 
 mkdir -p "$OUTDIR"
 exec > "$OUTDIR/guest.log" 2>&1
@@ -31,6 +31,13 @@ mod_path() { echo "$mods" | grep "/$1.ko\$"; }
 export MDEV_STACK=$STACK
 export MDEV_CORE_MODULE=$KDIR/$(echo "$mods" | head -1)
 export MDEV_MTTY_MODULE=$KDIR/$(mod_path mtty)
+export MDEV_VFIO_MDEV_MODULE=$KDIR/$(mod_path vfio_mdev)
+export MDEV_MINIMAL_MODULE=$KDIR/$(mod_path mdev_minimal)
+# the race test runs on each sample set's first type
+case $STACK in
+*+rust) export MDEV_RACE_TYPE=mdev_minimal-1 MDEV_RACE_ID=0x4d4d1d6b \
+		MDEV_RACE_MODULE=$MDEV_MINIMAL_MODULE ;;
+esac
 
 for t in $TESTS; do
 	timeout 300 "$TESTDIR/$t" > "$OUTDIR/$t.tap" 2>&1

@@ -8,26 +8,40 @@
 # A stack is "<core>+<samples>". Cores and sample sets are listed below;
 # STACKS is the matrix that `make check` runs.
 
-# mdev core modules, in load order
+# mdev core modules
 core_c="obj/drivers/vfio/mdev/mdev.ko"
 core_rust="src/mdev-rs/drivers/vfio/mdev/mdev.ko"
 
-# vendor samples: mtty, mdpy, mbochs (host side)
-samples_c_mtty="obj/samples/vfio-mdev/mtty.ko"
-samples_c_mdpy="obj/samples/vfio-mdev/mdpy.ko"
-samples_c_mbochs="obj/samples/vfio-mdev/mbochs.ko"
+# vendor sample sets, in load order, and the test binaries that apply to them
+samples_c="obj/samples/vfio-mdev/mtty.ko obj/samples/vfio-mdev/mdpy.ko
+	   obj/samples/vfio-mdev/mbochs.ko"
+tests_c="mdev_sysfs_test mdev_vfio_test mtty_test mdev_lifecycle_test
+	 mdev_race_test"
+samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
+	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko"
+tests_rust="mdev_minimal_test mdev_race_test"
 
-STACKS_ALL="c+c rust+c"
+STACKS_ALL="c+c rust+c c+rust rust+rust"
 # what `make run` shows: ours, as far as it goes
 STACK_RUN="rust+c"
 
 # stack_modules STACK: every module of STACK in load order, one per line
 stack_modules() {
-	local core=${1%%+*} samples=${1#*+} v
-	for v in "core_$core" "samples_${samples}_mtty" \
-		 "samples_${samples}_mdpy" "samples_${samples}_mbochs"; do
-		[ -n "${!v:-}" ] || { echo "unknown stack $1 ($v)" >&2; return 1; }
-		echo "${!v}"
+	local core="core_${1%%+*}" samples="samples_${1#*+}"
+	[ -n "${!core:-}" ] && [ -n "${!samples:-}" ] ||
+		{ echo "unknown stack $1" >&2; return 1; }
+	printf '%s\n' ${!core} ${!samples}
+}
+
+# stack_tests STACK [TEST...]: the test binaries for STACK's samples, or
+# those of TEST... that apply to them
+stack_tests() {
+	local samples="tests_${1#*+}" t
+	shift
+	for t in ${!samples}; do
+		if [ $# -eq 0 ] || [[ " $* " == *" $t "* ]]; then
+			echo "$t"
+		fi
 	done
 }
 

@@ -32,3 +32,13 @@ void rust_helper_atomic_dec(atomic_t *v)
 {
 	atomic_dec(v);
 }
+
+void *rust_helper_dev_get_drvdata(const struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+void rust_helper_dev_set_drvdata(struct device *dev, void *data)
+{
+	dev_set_drvdata(dev, data);
+}

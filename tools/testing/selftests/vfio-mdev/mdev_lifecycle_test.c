@@ -30,41 +30,6 @@ static const char *core_mod(void)
 	return module_name("MDEV_CORE_MODULE", "mdev");
 }
 
-static void msleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Start writing "remove" for @uuid in a child process, which first drops
- * its copies of @vd's fds so that only the caller holds the device open.
- */
-static pid_t remove_in_child(const char *uuid, struct vfio_dev *vd)
-{
-	pid_t pid = fork();
-
-	if (!pid) {
-		vfio_close_mdev(vd);
-		_exit(mdev_remove(uuid) ? 1 : 0);
-	}
-	return pid;
-}
-
-/* The child's exit code, or -1 if it is still running after @ms. */
-static int wait_child(pid_t pid, int ms)
-{
-	int status;
-
-	for (; ms > 0; ms -= 50) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		msleep(50);
-	}
-	return -1;
-}
-
 /*
  * Upstream: writing "remove" while a VFIO device fd is open blocks until
  * the fd is closed (mtty has no request callback), then succeeds.

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -298,4 +299,34 @@ int module_load(const char *name)
 int module_unload(const char *name)
 {
 	return run_cmd("rmmod", name);
+}
+
+void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+pid_t remove_in_child(const char *uuid, struct vfio_dev *vd)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		vfio_close_mdev(vd);
+		_exit(mdev_remove(uuid) ? 1 : 0);
+	}
+	return pid;
+}
+
+int wait_child(pid_t pid, int ms)
+{
+	int status;
+
+	for (; ms > 0; ms -= 50) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		msleep(50);
+	}
+	return -1;
 }

@@ -72,4 +72,14 @@ const char *module_name(const char *env, const char *def);
 int module_load(const char *name);
 int module_unload(const char *name);
 
+/* Processes: sleep, remove an instance from a child, wait for a child. */
+void msleep(int ms);
+/*
+ * Start writing "remove" for @uuid in a child process, which first drops
+ * its copies of @vd's fds so that only the caller holds the device open.
+ */
+pid_t remove_in_child(const char *uuid, struct vfio_dev *vd);
+/* The child's exit code, or -1 if it is still running after @ms. */
+int wait_child(pid_t pid, int ms);
+
 #endif /* MDEV_UTIL_H */

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! VFIO bus driver for mediated devices of Rust vendor drivers.
+//!
+//! Every parent that a vendor driver registers through `kernel::mdev::Registration` comes here
+//! (`vfio_mdev_register_parent`, exported by `vfio_mdev_exports.c`): this module fills in the
+//! parent's `struct mdev_driver` and registers driver and parent with the mdev core, either
+//! core, through the C API of `include/linux/mdev.h`.
+//!
+//! When the core binds an instance, `probe` creates the vendor's instance state and a
+//! `vfio_device` with an emulated IOMMU, which gives the instance a VFIO group, an IOMMU group
+//! and `/dev/vfio/<n>` (and the iommufd cdev when configured). The device file's operations come
+//! back here and go to the vendor's callbacks; the standard `VFIO_DEVICE_*` ioctls are decoded
+//! here (argument size checks, copies from and to userspace), so vendor drivers see plain values.
+//!
+//! On removal, `vfio_unregister_group_dev` asks the user of an open device file to release it
+//! (the vendor's `request` callback) and waits until it is closed; only then is the vendor's
+//! state destroyed.
+//!
+//! Vendor modules depend on this one, and this one on the mdev core, so neither can be unloaded
+//! while a Rust parent is registered.
+
+use core::{mem::size_of, ptr};
+use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
+use kernel::{
+    bindings,
+    error::{from_err_ptr, from_result, to_result},
+    mdev::{ParentOps, ParentRecord, TypeRecord},
+    prelude::*,
+    uaccess::{UserPtr, UserSlice},
+    vfio,
+};
+
+module! {
+    type: VfioMdev,
+    name: "vfio_mdev",
+    author: "mdev-rs developers",
+    description: "VFIO bus driver for mediated devices of Rust vendor drivers",
+    license: "GPL v2",
+}
+
+struct VfioMdev;
+
+impl kernel::Module for VfioMdev {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        Ok(VfioMdev)
+    }
+}
+
+/// The VFIO device of one instance.
+///
+/// # Invariants
+///
+/// `vdev` is the first field (the VFIO core allocates and frees the whole structure); between a
+/// successful `probe` and the end of `remove`, `record` is the instance's parent and `instance`
+/// the vendor's state for it.
+#[repr(C)]
+struct Instance {
+    vdev: bindings::vfio_device,
+    record: *const ParentRecord,
+    instance: *const c_void,
+}
+
+impl Instance {
+    /// # Safety
+    ///
+    /// `vdev` must be the `vfio_device` of an `Instance` between `probe` and the end of `remove`.
+    unsafe fn from_vdev<'a>(vdev: *mut bindings::vfio_device) -> &'a Instance {
+        // SAFETY: By the type invariant `vdev` is at offset 0; the caller guarantees the
+        // instance alive.
+        unsafe { &*vdev.cast::<Instance>() }
+    }
+
+    fn ops(&self) -> &dyn ParentOps {
+        // SAFETY: By the type invariant `record` is the parent, registered while it has
+        // instances.
+        unsafe { (*self.record).ops() }
+    }
+}
+
+/// The record and type index of an mdev type.
+///
+/// # Safety
+///
+/// `mtype` must be a type of a registered parent of this module.
+unsafe fn type_of<'a>(mtype: *mut bindings::mdev_type) -> (&'a ParentRecord, usize) {
+    // SAFETY: Every parent registered here comes from `kernel::mdev::Registration`, whose types
+    // are `TypeRecord`s and whose parent is a `ParentRecord`; the caller guarantees it alive.
+    unsafe {
+        let index = (*TypeRecord::from_type(mtype)).index;
+        (ParentRecord::from_parent((*mtype).parent), index)
+    }
+}
+
+/// `get_available` of every parent: the vendor's count of the type.
+///
+/// # Safety
+///
+/// `mtype` is a type of a parent registered here.
+unsafe extern "C" fn get_available(mtype: *mut bindings::mdev_type) -> c_uint {
+    // SAFETY: The core only calls this for types of parents registered with this driver.
+    let (record, index) = unsafe { type_of(mtype) };
+    record
+        .ops()
+        .available(index)
+        .try_into()
+        .unwrap_or(c_uint::MAX)
+}
+
+/// `show_description` of parents whose vendor describes its types.
+///
+/// # Safety
+///
+/// `mtype` is a type of a parent registered here; `buf` is a sysfs page.
+unsafe extern "C" fn show_description(mtype: *mut bindings::mdev_type, buf: *mut c_char) -> isize {
+    // SAFETY: The core only calls this for types of parents registered with this driver.
+    let (record, index) = unsafe { type_of(mtype) };
+    from_result(|| {
+        let text = record.ops().description(index)?;
+        let bytes = text.as_bytes();
+        let len = bytes.len().min(kernel::page::PAGE_SIZE - 2);
+        // SAFETY: sysfs hands `show` a page-sized buffer; `len + 2 <= PAGE_SIZE`.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), len);
+            *buf.add(len) = b'\n';
+            *buf.add(len + 1) = 0;
+        }
+        Ok((len + 1) as isize)
+    })
+}
+
+/// Binds an instance: vendor state, then the VFIO device.
+///
+/// # Safety
+///
+/// `mdev` is a live instance of a type of a parent registered here.
+unsafe extern "C" fn probe(mdev: *mut bindings::mdev_device) -> c_int {
+    from_result(|| {
+        // SAFETY: The core probes a live instance of one of our parents' types.
+        let (record, _) = unsafe { type_of((*mdev).type_) };
+        // SAFETY: `mdev` is live; `OPS` is static. The allocation is at least as large as
+        // `vfio_device`, which starts it.
+        let vdev = from_err_ptr(unsafe {
+            bindings::_vfio_alloc_device(
+                size_of::<Instance>(),
+                ptr::addr_of_mut!((*mdev).dev),
+                &OPS.0,
+            )
+        })?;
+        let this = vdev.cast::<Instance>();
+        // SAFETY: The instance outlives the vendor state: it is destroyed in `remove`.
+        let state = match unsafe { record.ops().create(mdev) } {
+            Ok(state) => state,
+            Err(e) => {
+                // SAFETY: `vdev` was allocated above and never registered.
+                unsafe { bindings::put_device(ptr::addr_of_mut!((*vdev).device)) };
+                return Err(e);
+            }
+        };
+        // INVARIANT: record and state of this instance, set before the device is visible.
+        // SAFETY: `this` is our zeroed allocation, not shared yet.
+        unsafe {
+            (*this).record = record;
+            (*this).instance = state;
+        }
+        // SAFETY: `vdev` is initialised; its ops give the emulated IOMMU callbacks.
+        if let Err(e) = to_result(unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) }) {
+            // SAFETY: `state` came from `create` and the device never became visible.
+            unsafe { record.ops().destroy(state) };
+            // SAFETY: `vdev` is ours and unregistered.
+            unsafe { bindings::put_device(ptr::addr_of_mut!((*vdev).device)) };
+            return Err(e);
+        }
+        // SAFETY: `mdev` is live and bound to us.
+        unsafe { bindings::dev_set_drvdata(ptr::addr_of_mut!((*mdev).dev), this.cast()) };
+        Ok(0)
+    })
+}
+
+/// Unbinds an instance bound by `probe`, once its device file is closed.
+///
+/// # Safety
+///
+/// `mdev` was bound by a successful `probe`.
+unsafe extern "C" fn remove(mdev: *mut bindings::mdev_device) {
+    // SAFETY: `probe` succeeded for `mdev`, so its driver data is our instance.
+    let this =
+        unsafe { bindings::dev_get_drvdata(ptr::addr_of_mut!((*mdev).dev)) }.cast::<Instance>();
+    // SAFETY: `this` is live until the `put_device` below.
+    unsafe {
+        let vdev = ptr::addr_of_mut!((*this).vdev);
+        // Asks the user to close the device file and waits until it has.
+        bindings::vfio_unregister_group_dev(vdev);
+        (*(*this).record).ops().destroy((*this).instance);
+        bindings::put_device(ptr::addr_of_mut!((*vdev).device));
+    }
+}
+
+/// # Safety
+///
+/// `vdev` is the registered VFIO device of an `Instance`.
+unsafe extern "C" fn open_device(vdev: *mut bindings::vfio_device) -> c_int {
+    // SAFETY: The VFIO core calls device operations only while the device is registered.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    // SAFETY: By the type invariant `instance` is live.
+    from_result(|| unsafe { this.ops().open(this.instance) }.map(|()| 0))
+}
+
+/// # Safety
+///
+/// As for `open_device`.
+unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
+    // SAFETY: As in `open_device`.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    // SAFETY: By the type invariant `instance` is live.
+    unsafe { this.ops().close(this.instance) }
+}
+
+/// Bytes moved per vendor call: enough for any register access, small enough for the stack.
+const CHUNK: usize = 256;
+
+/// # Safety
+///
+/// As for `open_device`; `ppos` is valid.
+unsafe extern "C" fn read(
+    vdev: *mut bindings::vfio_device,
+    buf: *mut c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: As in `open_device`.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    from_result(|| {
+        let mut out = UserSlice::new(buf as UserPtr, count).writer();
+        let mut bounce = [0u8; CHUNK];
+        // SAFETY: The VFIO core passes a valid position.
+        let mut pos = unsafe { *ppos } as u64;
+        let mut done = 0;
+        while done < count {
+            let want = (count - done).min(CHUNK);
+            // SAFETY: By the type invariant `instance` is live.
+            let got = unsafe { this.ops().read(this.instance, &mut bounce[..want], pos) }?;
+            let got = got.min(want);
+            if got == 0 {
+                break;
+            }
+            out.write_slice(&bounce[..got])?;
+            done += got;
+            pos += got as u64;
+        }
+        // SAFETY: As above.
+        unsafe { *ppos = pos as bindings::loff_t };
+        Ok(done as isize)
+    })
+}
+
+/// # Safety
+///
+/// As for `open_device`; `ppos` is valid.
+unsafe extern "C" fn write(
+    vdev: *mut bindings::vfio_device,
+    buf: *const c_char,
+    count: usize,
+    ppos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: As in `open_device`.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    from_result(|| {
+        let mut input = UserSlice::new(buf as UserPtr, count).reader();
+        let mut bounce = [0u8; CHUNK];
+        // SAFETY: The VFIO core passes a valid position.
+        let mut pos = unsafe { *ppos } as u64;
+        let mut done = 0;
+        while done < count {
+            let want = (count - done).min(CHUNK);
+            input.read_slice(&mut bounce[..want])?;
+            // SAFETY: By the type invariant `instance` is live.
+            let put = unsafe { this.ops().write(this.instance, &bounce[..want], pos) }?;
+            let put = put.min(want);
+            if put == 0 {
+                break;
+            }
+            done += put;
+            pos += put as u64;
+            if put < want {
+                break;
+            }
+        }
+        // SAFETY: As above.
+        unsafe { *ppos = pos as bindings::loff_t };
+        Ok(done as isize)
+    })
+}
+
+fn le32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+fn put32(bytes: &mut [u8], at: usize, value: u32) {
+    bytes[at..at + 4].copy_from_slice(&value.to_ne_bytes());
+}
+
+fn put64(bytes: &mut [u8], at: usize, value: u64) {
+    bytes[at..at + 8].copy_from_slice(&value.to_ne_bytes());
+}
+
+/// Reads the first `N` bytes of an ioctl argument that starts with `argsz`, checking that
+/// userspace claims at least that size.
+fn read_arg<const N: usize>(arg: UserPtr) -> Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    UserSlice::new(arg, N).reader().read_slice(&mut bytes)?;
+    if (le32(&bytes, 0) as usize) < N {
+        return Err(EINVAL);
+    }
+    Ok(bytes)
+}
+
+fn write_arg(arg: UserPtr, bytes: &[u8]) -> Result<isize> {
+    UserSlice::new(arg, bytes.len())
+        .writer()
+        .write_slice(bytes)?;
+    Ok(0)
+}
+
+/// Decodes the standard ioctls (`struct vfio_device_info`, `vfio_region_info`,
+/// `vfio_irq_info`: argsz, flags, then the fields below) and passes the others on.
+fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
+    let ops = this.ops();
+    let state = this.instance;
+    match cmd {
+        vfio::DEVICE_GET_INFO => {
+            // argsz, flags, num_regions, num_irqs
+            let mut info = read_arg::<16>(arg)?;
+            // SAFETY: By the type invariant `state` is live.
+            let answer = unsafe { ops.device_info(state) }?;
+            put32(&mut info, 4, answer.flags);
+            put32(&mut info, 8, answer.num_regions);
+            put32(&mut info, 12, answer.num_irqs);
+            write_arg(arg, &info)
+        }
+        vfio::DEVICE_GET_REGION_INFO => {
+            // argsz, flags, index, cap_offset, size, offset
+            let mut info = read_arg::<32>(arg)?;
+            // SAFETY: By the type invariant `state` is live.
+            let answer = unsafe { ops.region_info(state, le32(&info, 8)) }?;
+            put32(&mut info, 4, answer.flags);
+            put32(&mut info, 12, 0);
+            put64(&mut info, 16, answer.size);
+            put64(&mut info, 24, answer.offset);
+            write_arg(arg, &info)
+        }
+        vfio::DEVICE_GET_IRQ_INFO => {
+            // argsz, flags, index, count
+            let mut info = read_arg::<16>(arg)?;
+            // SAFETY: By the type invariant `state` is live.
+            let answer = unsafe { ops.irq_info(state, le32(&info, 8)) }?;
+            put32(&mut info, 4, answer.flags);
+            put32(&mut info, 12, answer.count);
+            write_arg(arg, &info)
+        }
+        // SAFETY: By the type invariant `state` is live.
+        vfio::DEVICE_RESET => unsafe { ops.reset(state) }.map(|()| 0),
+        // SAFETY: By the type invariant `state` is live.
+        _ => unsafe { ops.ioctl(state, cmd, arg) },
+    }
+}
+
+/// # Safety
+///
+/// As for `open_device`.
+unsafe extern "C" fn ioctl(vdev: *mut bindings::vfio_device, cmd: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: As in `open_device`.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    from_result(|| Ok(dispatch(this, cmd, arg as UserPtr)? as c_long))
+}
+
+/// # Safety
+///
+/// As for `open_device`.
+unsafe extern "C" fn request(vdev: *mut bindings::vfio_device, count: c_uint) {
+    // SAFETY: As in `open_device`.
+    let this = unsafe { Instance::from_vdev(vdev) };
+    // SAFETY: By the type invariant `instance` is live until `remove` returns, and the VFIO core
+    // calls `request` from `vfio_unregister_group_dev` in `remove`.
+    unsafe { this.ops().request(this.instance, count) }
+}
+
+/// `vfio_device_ops` in static storage.
+struct Ops(bindings::vfio_device_ops);
+
+// SAFETY: The table is never written; the VFIO core only reads it.
+unsafe impl Sync for Ops {}
+
+static OPS: Ops = Ops(bindings::vfio_device_ops {
+    name: kernel::c_str!("vfio-mdev-rs").as_char_ptr().cast_mut(),
+    bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
+    unbind_iommufd: Some(bindings::vfio_iommufd_emulated_unbind),
+    attach_ioas: Some(bindings::vfio_iommufd_emulated_attach_ioas),
+    detach_ioas: Some(bindings::vfio_iommufd_emulated_detach_ioas),
+    open_device: Some(open_device),
+    close_device: Some(close_device),
+    read: Some(read),
+    write: Some(write),
+    ioctl: Some(ioctl),
+    request: Some(request),
+    init: None,
+    release: None,
+    mmap: None,
+    match_: None,
+    dma_unmap: None,
+    device_feature: None,
+});
+
+/// Registers a parent of `kernel::mdev::Registration` with the mdev core.
+///
+/// # Safety
+///
+/// `record` must be the `ParentRecord` of a pinned registration whose types (`types`, `nr_types`
+/// `TypeRecord`s) and parent device `dev` stay valid until `vfio_mdev_unregister_parent`.
+#[no_mangle]
+pub unsafe extern "C" fn vfio_mdev_register_parent(
+    record: *mut c_void,
+    dev: *mut c_void,
+    types: *mut c_void,
+    nr_types: c_uint,
+) -> c_int {
+    let record = record.cast::<ParentRecord>();
+    // SAFETY: Guaranteed by the caller; the record is not registered yet, so nothing else
+    // accesses its driver.
+    unsafe {
+        let drv = (*record).driver.get();
+        (*drv).probe = Some(probe);
+        (*drv).remove = Some(remove);
+        (*drv).get_available = Some(get_available);
+        (*drv).show_description = if (*record).ops().has_description() {
+            Some(show_description)
+        } else {
+            None
+        };
+        let ret = bindings::mdev_register_driver(drv);
+        if ret != 0 {
+            return ret;
+        }
+        let ret = bindings::mdev_register_parent(
+            (*record).parent.get(),
+            dev.cast(),
+            drv,
+            types.cast(),
+            nr_types,
+        );
+        if ret != 0 {
+            bindings::mdev_unregister_driver(drv);
+        }
+        ret
+    }
+}
+
+/// Unregisters a parent registered with [`vfio_mdev_register_parent`], removing its instances.
+///
+/// # Safety
+///
+/// `record` must have been registered with [`vfio_mdev_register_parent`] and not unregistered.
+#[no_mangle]
+pub unsafe extern "C" fn vfio_mdev_unregister_parent(record: *mut c_void) {
+    let record = record.cast::<ParentRecord>();
+    // SAFETY: Guaranteed by the caller.
+    unsafe {
+        bindings::mdev_unregister_parent((*record).parent.get());
+        bindings::mdev_unregister_driver((*record).driver.get());
+    }
+}

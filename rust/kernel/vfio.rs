@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The VFIO device interface, as a mediated-device vendor driver answers it.
+//!
+//! A vendor driver built on [`crate::mdev`] describes its device with the plain values of this
+//! module ([`DeviceInfo`], [`RegionInfo`], [`IrqInfo`]); `vfio_mdev` decodes the ioctls of the
+//! device file descriptor (argument size checks, copies from and to userspace) and calls the
+//! driver with them, so the driver never touches a user pointer for the standard requests.
+//!
+//! C headers: [`include/uapi/linux/vfio.h`](srctree/include/uapi/linux/vfio.h),
+//! [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
+
+use crate::{bindings, ioctl::_IO, str::CStr};
+
+/// The `device_api` string of devices that follow the VFIO PCI region and interrupt layout.
+pub const DEVICE_API_PCI: &CStr = crate::c_str!("vfio-pci");
+
+const VFIO_TYPE: u32 = b';' as u32;
+const VFIO_BASE: u32 = 100;
+
+/// `VFIO_DEVICE_GET_INFO`: answered with [`crate::mdev::Driver::device_info`].
+pub const DEVICE_GET_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 7);
+/// `VFIO_DEVICE_GET_REGION_INFO`: answered with [`crate::mdev::Driver::region_info`].
+pub const DEVICE_GET_REGION_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 8);
+/// `VFIO_DEVICE_GET_IRQ_INFO`: answered with [`crate::mdev::Driver::irq_info`].
+pub const DEVICE_GET_IRQ_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 9);
+/// `VFIO_DEVICE_SET_IRQS`: passed to [`crate::mdev::Driver::ioctl`] as it comes.
+pub const DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
+/// `VFIO_DEVICE_RESET`: answered with [`crate::mdev::Driver::reset`].
+pub const DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
+
+/// The device supports `VFIO_DEVICE_RESET`.
+pub const DEVICE_FLAGS_RESET: u32 = bindings::VFIO_DEVICE_FLAGS_RESET;
+/// The device is a PCI device (regions and interrupts follow [`pci`]).
+pub const DEVICE_FLAGS_PCI: u32 = bindings::VFIO_DEVICE_FLAGS_PCI;
+
+/// The region can be read.
+pub const REGION_INFO_FLAG_READ: u32 = bindings::VFIO_REGION_INFO_FLAG_READ;
+/// The region can be written.
+pub const REGION_INFO_FLAG_WRITE: u32 = bindings::VFIO_REGION_INFO_FLAG_WRITE;
+/// The region can be mapped.
+pub const REGION_INFO_FLAG_MMAP: u32 = bindings::VFIO_REGION_INFO_FLAG_MMAP;
+
+/// The interrupt is signalled through an eventfd.
+pub const IRQ_INFO_EVENTFD: u32 = bindings::VFIO_IRQ_INFO_EVENTFD;
+/// The interrupt can be masked.
+pub const IRQ_INFO_MASKABLE: u32 = bindings::VFIO_IRQ_INFO_MASKABLE;
+/// The interrupt is masked automatically when it fires.
+pub const IRQ_INFO_AUTOMASKED: u32 = bindings::VFIO_IRQ_INFO_AUTOMASKED;
+/// The number of vectors cannot be changed after it is set up.
+pub const IRQ_INFO_NORESIZE: u32 = bindings::VFIO_IRQ_INFO_NORESIZE;
+
+/// Answer to `VFIO_DEVICE_GET_INFO`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// `DEVICE_FLAGS_*`.
+    pub flags: u32,
+    /// Number of regions (for PCI devices at least [`pci::NUM_REGIONS`]).
+    pub num_regions: u32,
+    /// Number of interrupt indexes (for PCI devices at least [`pci::NUM_IRQS`]).
+    pub num_irqs: u32,
+}
+
+/// Answer to `VFIO_DEVICE_GET_REGION_INFO` for one region index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RegionInfo {
+    /// `REGION_INFO_FLAG_*`; zero for a region the device does not implement.
+    pub flags: u32,
+    /// Size of the region in bytes; zero for a region the device does not implement.
+    pub size: u64,
+    /// Offset of the region in the device file descriptor.
+    pub offset: u64,
+}
+
+/// Answer to `VFIO_DEVICE_GET_IRQ_INFO` for one interrupt index.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IrqInfo {
+    /// `IRQ_INFO_*`.
+    pub flags: u32,
+    /// Number of vectors of this index; zero when the device has none.
+    pub count: u32,
+}
+
+/// The VFIO PCI layout: region and interrupt indexes and where regions live in the device file.
+///
+/// Like the upstream samples and `vfio-pci`, region `i` starts at offset `i << 40` of the device
+/// file descriptor.
+pub mod pci {
+    use crate::bindings;
+
+    /// Index of BAR 0; BARs 1 to 5 follow it.
+    pub const BAR0_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR0_REGION_INDEX;
+    /// Index of BAR 5.
+    pub const BAR5_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR5_REGION_INDEX;
+    /// Index of the expansion ROM.
+    pub const ROM_REGION_INDEX: u32 = bindings::VFIO_PCI_ROM_REGION_INDEX;
+    /// Index of the configuration space.
+    pub const CONFIG_REGION_INDEX: u32 = bindings::VFIO_PCI_CONFIG_REGION_INDEX;
+    /// Index of the legacy VGA range.
+    pub const VGA_REGION_INDEX: u32 = bindings::VFIO_PCI_VGA_REGION_INDEX;
+    /// Number of PCI region indexes.
+    pub const NUM_REGIONS: u32 = bindings::VFIO_PCI_NUM_REGIONS;
+
+    /// Index of the legacy interrupt.
+    pub const INTX_IRQ_INDEX: u32 = bindings::VFIO_PCI_INTX_IRQ_INDEX;
+    /// Index of MSI.
+    pub const MSI_IRQ_INDEX: u32 = bindings::VFIO_PCI_MSI_IRQ_INDEX;
+    /// Index of MSI-X.
+    pub const MSIX_IRQ_INDEX: u32 = bindings::VFIO_PCI_MSIX_IRQ_INDEX;
+    /// Index of the error notification.
+    pub const ERR_IRQ_INDEX: u32 = bindings::VFIO_PCI_ERR_IRQ_INDEX;
+    /// Index of the device request notification.
+    pub const REQ_IRQ_INDEX: u32 = bindings::VFIO_PCI_REQ_IRQ_INDEX;
+    /// Number of PCI interrupt indexes.
+    pub const NUM_IRQS: u32 = bindings::VFIO_PCI_NUM_IRQS;
+
+    const OFFSET_SHIFT: u32 = 40;
+    const OFFSET_MASK: u64 = (1 << OFFSET_SHIFT) - 1;
+
+    /// Offset in the device file where region `index` starts.
+    pub const fn region_offset(index: u32) -> u64 {
+        (index as u64) << OFFSET_SHIFT
+    }
+
+    /// Region index that a device-file offset falls in.
+    pub const fn offset_to_index(offset: u64) -> u64 {
+        offset >> OFFSET_SHIFT
+    }
+
+    /// Offset within its region of a device-file offset.
+    pub const fn offset_in_region(offset: u64) -> u64 {
+        offset & OFFSET_MASK
+    }
+}
