@@ -52,7 +52,9 @@ sync_overlay() {
 [ -f "$KDIR/.configured" ] || prepare_tree
 sync_overlay
 echo "kernel: building in $KDIR/obj"
-kmake -s -j"$JOBS" bzImage modules
+# The kernel crate carries the project's bindings (rust/): clippy, and any
+# Rust warning is an error, in the tree as in the project's modules.
+kmake -s -j"$JOBS" CLIPPY=1 KRUSTFLAGS=-Dwarnings bzImage modules
 kmake -s headers
 # The project's modules are external ones: the Rust mdev core shares its
 # module name and exports with the in-tree C core, which kbuild refuses

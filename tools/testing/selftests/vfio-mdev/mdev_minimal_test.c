@@ -224,8 +224,9 @@ TEST_F(dev, instances_are_independent)
 
 TEST_F(dev, bad_region_access)
 {
-	uint32_t v;
 	uint8_t big[CFG_SIZE + 1];
+	void *none;
+	uint32_t v;
 
 	/* past the end of config space, in part or wholly */
 	EXPECT_EQ(-EINVAL, region_read(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
@@ -241,13 +242,16 @@ TEST_F(dev, bad_region_access)
 				       0, &v, 4));
 	EXPECT_EQ(-EINVAL, region_write(self->fd, VFIO_PCI_NUM_REGIONS + 3,
 					0, &v, 4));
-	/* a bad user buffer */
-	EXPECT_EQ(-1, pread(self->fd, NULL, 4,
+	/* a user buffer that cannot be accessed */
+	none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, none);
+	EXPECT_EQ(-1, pread(self->fd, none, 4,
 			    REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, pwrite(self->fd, NULL, 4,
+	EXPECT_EQ(-1, pwrite(self->fd, none, 4,
 			     REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)));
 	EXPECT_EQ(EFAULT, errno);
+	munmap(none, 4096);
 	/* the device still works */
 	EXPECT_EQ(IDS, cfg_read32(self->fd, PCI_VENDOR_ID));
 }
