@@ -30,14 +30,20 @@ fi
 mod_path() { echo "$mods" | grep "/$1.ko\$"; }
 export MDEV_STACK=$STACK
 export MDEV_CORE_MODULE=$KDIR/$(echo "$mods" | head -1)
-export MDEV_MTTY_MODULE=$KDIR/$(mod_path mtty)
+# the mtty of the stack: the C sample or its Rust twin
+export MDEV_MTTY_MODULE=$KDIR/$(mod_path mtty || mod_path mtty_rs)
 export MDEV_VFIO_MDEV_MODULE=$KDIR/$(mod_path vfio_mdev)
+# the Rust vendor modules that sit on vfio_mdev, in load order
+MDEV_RUST_VENDOR_MODULES=
+if [ -n "$(mod_path vfio_mdev)" ]; then
+	for m in $(echo "$mods" | sed -n '/\/vfio_mdev.ko$/,$p' | tail -n +2); do
+		MDEV_RUST_VENDOR_MODULES="$MDEV_RUST_VENDOR_MODULES $KDIR/$m"
+	done
+fi
+export MDEV_RUST_VENDOR_MODULES
 export MDEV_MINIMAL_MODULE=$KDIR/$(mod_path mdev_minimal)
-# the race test runs on each sample set's first type
-case $STACK in
-*+rust) export MDEV_RACE_TYPE=mdev_minimal-1 MDEV_RACE_ID=0x4d4d1d6b \
-		MDEV_RACE_MODULE=$MDEV_MINIMAL_MODULE ;;
-esac
+# the nested guest of mtty_qemu_test.sh boots the kernel under test
+export MDEV_E2E_KERNEL=$KDIR/obj/arch/x86/boot/bzImage
 
 for t in $TESTS; do
 	timeout 300 "$TESTDIR/$t" > "$OUTDIR/$t.tap" 2>&1

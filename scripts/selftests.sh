@@ -17,6 +17,14 @@ make -s -C "$SRC" OUTPUT="$OUT" KHDR_INCLUDES="-isystem $KDIR/obj/usr/include"
 make -s -C "$SRC" OUTPUT="$OUT" KHDR_INCLUDES="-isystem $KDIR/obj/usr/include" \
 	-f Makefile -f - print-tests > "$OUT/tests.list" <<'MK'
 print-tests:
-	@echo $(notdir $(TEST_GEN_PROGS))
+	@echo $(notdir $(TEST_GEN_PROGS)) $(TEST_PROGS)
 MK
+# scripts run from the output directory too
+for f in $(make -s -C "$SRC" OUTPUT="$OUT" -f Makefile -f - print-files <<'MK'
+print-files:
+	@echo $(TEST_PROGS) $(TEST_FILES)
+MK
+); do
+	install -m 755 "$SRC/$f" "$OUT/$f"
+done
 echo "selftests: $(cat "$OUT/tests.list")"

@@ -90,6 +90,13 @@ impl Device {
         unsafe { (*self.0.get()).uuid.b }
     }
 
+    /// The instance's device name: its UUID as text.
+    pub fn name(&self) -> &CStr {
+        // SAFETY: By the type invariant the device is alive; its name is set before it is added
+        // and lives as long as the device.
+        unsafe { CStr::from_char_ptr(bindings::dev_name(ptr::addr_of_mut!((*self.0.get()).dev))) }
+    }
+
     /// The index in [`Driver::TYPES`] of the instance's type.
     pub fn type_index(&self) -> usize {
         // SAFETY: By the type invariant the device is alive, and its type is one of the types of
@@ -117,6 +124,13 @@ pub trait Driver: Sized + Send + Sync + 'static {
 
     /// The types the parent offers, in the order of their indexes.
     const TYPES: &'static [TypeInfo];
+
+    /// Read-only attributes in every instance's device directory, in a subdirectory of this
+    /// name (`/sys/bus/mdev/devices/<uuid>/<group>/<attribute>`). None by default.
+    const INSTANCE_ATTRIBUTE_GROUP: &'static CStr = crate::c_str!("");
+
+    /// Names of the instance attributes, shown by [`Driver::show_instance_attribute`].
+    const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[];
 
     /// How many more instances of type `type_index` can be created now.
     fn available_instances(&self, type_index: usize) -> usize;
@@ -170,6 +184,21 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// Answers `VFIO_DEVICE_RESET`.
     fn reset(_instance: &Self::Instance) -> Result {
         Err(ENOTTY)
+    }
+
+    /// Answers `VFIO_DEVICE_SET_IRQS`. Without it the ioctl goes to [`Driver::ioctl`].
+    fn set_irqs(_instance: &Self::Instance, _set: vfio::IrqSet<'_>) -> Result {
+        kernel::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Text of instance attribute `index` of [`Driver::INSTANCE_ATTRIBUTES`] (a newline is
+    /// added).
+    fn show_instance_attribute(
+        _mdev: &Device,
+        _instance: &Self::Instance,
+        _index: usize,
+    ) -> Result<CString> {
+        Err(EIO)
     }
 
     /// Answers any other ioctl of the device file; `arg` is its argument as userspace passed it.
@@ -280,6 +309,25 @@ pub trait ParentOps: Sync {
     ///
     /// As for [`ParentOps::open`].
     unsafe fn reset(&self, instance: *const c_void) -> Result;
+    /// Whether [`Driver::set_irqs`] is implemented.
+    fn has_set_irqs(&self) -> bool;
+    /// See [`Driver::set_irqs`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`].
+    unsafe fn set_irqs(&self, instance: *const c_void, set: vfio::IrqSet<'_>) -> Result;
+    /// Shows the instance attribute `attr` of `mdev`; see [`Driver::show_instance_attribute`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`]; `mdev` is the instance of `instance`.
+    unsafe fn show_attribute(
+        &self,
+        mdev: *mut bindings::mdev_device,
+        instance: *const c_void,
+        attr: *const bindings::device_attribute,
+    ) -> Result<CString>;
     /// See [`Driver::ioctl`].
     ///
     /// # Safety
@@ -309,6 +357,11 @@ pub struct ParentRecord {
     pub driver: Opaque<bindings::mdev_driver>,
     /// The vendor driver.
     pub ops: *const dyn ParentOps,
+    /// Show callback of the instance attributes, which `vfio_mdev` provides; the attributes
+    /// are set up by the registration.
+    pub attributes: *mut bindings::device_attribute,
+    /// Number of instance attributes.
+    pub nr_attributes: usize,
 }
 
 impl ParentRecord {
@@ -330,6 +383,27 @@ impl ParentRecord {
         unsafe { &*self.ops }
     }
 }
+
+/// The lockdep class of every instance attribute (what `sysfs_attr_init()` gives a dynamically
+/// allocated attribute).
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+static ATTRIBUTE_KEY: StaticKey = StaticKey(Opaque::uninit());
+
+/// A lock class key in static storage.
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+#[repr(transparent)]
+struct StaticKey(Opaque<bindings::lock_class_key>);
+
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+impl StaticKey {
+    fn get(&self) -> *mut bindings::lock_class_key {
+        self.0.get()
+    }
+}
+
+// SAFETY: Lockdep only uses the key's address.
+#[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+unsafe impl Sync for StaticKey {}
 
 extern "C" {
     fn vfio_mdev_register_parent(
@@ -355,6 +429,10 @@ pub struct Registration<T: Driver> {
     record: Opaque<ParentRecord>,
     types: KVec<TypeRecord>,
     type_ptrs: KVec<*mut bindings::mdev_type>,
+    attrs: KVec<Opaque<bindings::device_attribute>>,
+    attr_ptrs: KVec<*mut bindings::attribute>,
+    group: Opaque<bindings::attribute_group>,
+    groups: [*const bindings::attribute_group; 2],
     class: *mut bindings::class,
     dev: *mut bindings::device,
     registered: bool,
@@ -384,6 +462,11 @@ impl<T: Driver> Registration<T> {
                 record: Opaque::uninit(),
                 types: KVec::new(),
                 type_ptrs: KVec::new(),
+                attrs: KVec::new(),
+                attr_ptrs: KVec::new(),
+                // SAFETY: `attribute_group` is plain C data: all-zero is its initial state.
+                group: Opaque::new(unsafe { MaybeUninit::zeroed().assume_init() }),
+                groups: [ptr::null(); 2],
                 class: ptr::null_mut(),
                 dev: ptr::null_mut(),
                 registered: false,
@@ -412,6 +495,8 @@ impl<T: Driver> Registration<T> {
             reg.type_ptrs.push(ty.ty.get(), GFP_KERNEL)?;
         }
 
+        reg.add_attributes()?;
+
         // SAFETY: `name` is a NUL-terminated string that lives forever.
         reg.class = from_err_ptr(unsafe { bindings::class_create(name.as_char_ptr()) })?;
         // SAFETY: `reg.class` is the class just created; the format string takes one string
@@ -433,6 +518,9 @@ impl<T: Driver> Registration<T> {
         driver.device_api = T::DEVICE_API.as_char_ptr();
         driver.driver.name = name.as_char_ptr();
         driver.driver.owner = module.as_ptr();
+        if !reg.attrs.is_empty() {
+            driver.driver.dev_groups = reg.groups.as_mut_ptr();
+        }
         let record = reg.record.get();
         // SAFETY: `record` is valid for writes and not shared yet. `mdev_parent` is plain C data
         // that the core initialises on registration.
@@ -441,6 +529,8 @@ impl<T: Driver> Registration<T> {
                 parent: Opaque::new(MaybeUninit::zeroed().assume_init()),
                 driver: Opaque::new(driver),
                 ops,
+                attributes: reg.attrs.as_mut_ptr().cast(),
+                nr_attributes: reg.attrs.len(),
             })
         };
         // INVARIANT: `ops` points to this pinned registration.
@@ -459,6 +549,41 @@ impl<T: Driver> Registration<T> {
         // INVARIANT: the parent is registered.
         reg.registered = true;
         Ok(this)
+    }
+
+    /// Builds the instance attribute group of `T`; `vfio_mdev` fills in the show callback.
+    fn add_attributes(&mut self) -> Result {
+        if T::INSTANCE_ATTRIBUTES.is_empty() {
+            return Ok(());
+        }
+        for name in T::INSTANCE_ATTRIBUTES {
+            // SAFETY: `device_attribute` is plain C data: all-zero is its initial state.
+            let mut attr: bindings::device_attribute =
+                unsafe { MaybeUninit::zeroed().assume_init() };
+            attr.attr.name = name.as_char_ptr();
+            attr.attr.mode = 0o444;
+            #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+            {
+                attr.attr.key = ATTRIBUTE_KEY.get();
+            }
+            self.attrs.push(Opaque::new(attr), GFP_KERNEL)?;
+        }
+        // The attribute storage does not move from here on.
+        for attr in self.attrs.iter() {
+            // SAFETY: `attr` points to a `device_attribute`, whose `attr` field is in bounds.
+            let inner = unsafe { ptr::addr_of_mut!((*attr.get()).attr) };
+            self.attr_ptrs.push(inner, GFP_KERNEL)?;
+        }
+        self.attr_ptrs.push(ptr::null_mut(), GFP_KERNEL)?;
+        let group = self.group.get();
+        // SAFETY: `group` is ours and not registered yet; the name and the attribute list live
+        // as long as the registration.
+        unsafe {
+            (*group).name = T::INSTANCE_ATTRIBUTE_GROUP.as_char_ptr();
+            (*group).attrs = self.attr_ptrs.as_mut_ptr();
+        }
+        self.groups = [group.cast_const(), ptr::null()];
+        Ok(())
     }
 
     /// The driver's data.
@@ -568,6 +693,35 @@ impl<T: Driver> ParentOps for Registration<T> {
     unsafe fn reset(&self, instance: *const c_void) -> Result {
         // SAFETY: Guaranteed by the caller.
         T::reset(unsafe { Self::instance(instance) })
+    }
+
+    fn has_set_irqs(&self) -> bool {
+        T::HAS_SET_IRQS
+    }
+
+    unsafe fn set_irqs(&self, instance: *const c_void, set: vfio::IrqSet<'_>) -> Result {
+        if !T::HAS_SET_IRQS {
+            return Err(ENOTTY);
+        }
+        // SAFETY: Guaranteed by the caller.
+        T::set_irqs(unsafe { Self::instance(instance) }, set)
+    }
+
+    unsafe fn show_attribute(
+        &self,
+        mdev: *mut bindings::mdev_device,
+        instance: *const c_void,
+        attr: *const bindings::device_attribute,
+    ) -> Result<CString> {
+        let index = self
+            .attrs
+            .iter()
+            .position(|a| ptr::eq(a.get().cast_const(), attr))
+            .ok_or(EIO)?;
+        // SAFETY: Guaranteed by the caller: the instance is bound, so its device is alive.
+        let device = unsafe { Device::from_raw(mdev) };
+        // SAFETY: Guaranteed by the caller.
+        T::show_instance_attribute(device, unsafe { Self::instance(instance) }, index)
     }
 
     unsafe fn ioctl(&self, instance: *const c_void, cmd: u32, arg: UserPtr) -> Result<isize> {

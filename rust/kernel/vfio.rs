@@ -24,7 +24,7 @@ pub const DEVICE_GET_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 7);
 pub const DEVICE_GET_REGION_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 8);
 /// `VFIO_DEVICE_GET_IRQ_INFO`: answered with [`crate::mdev::Driver::irq_info`].
 pub const DEVICE_GET_IRQ_INFO: u32 = _IO(VFIO_TYPE, VFIO_BASE + 9);
-/// `VFIO_DEVICE_SET_IRQS`: passed to [`crate::mdev::Driver::ioctl`] as it comes.
+/// `VFIO_DEVICE_SET_IRQS`: answered with [`crate::mdev::Driver::set_irqs`].
 pub const DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
 /// `VFIO_DEVICE_RESET`: answered with [`crate::mdev::Driver::reset`].
 pub const DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
@@ -131,4 +131,68 @@ pub mod pci {
     pub const fn offset_in_region(offset: u64) -> u64 {
         offset & OFFSET_MASK
     }
+}
+
+/// What `VFIO_DEVICE_SET_IRQS` asks of the vectors it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqAction {
+    /// `VFIO_IRQ_SET_ACTION_MASK`.
+    Mask,
+    /// `VFIO_IRQ_SET_ACTION_UNMASK`.
+    Unmask,
+    /// `VFIO_IRQ_SET_ACTION_TRIGGER`: set up signalling, or fire from software.
+    Trigger,
+}
+
+/// The data of a `VFIO_DEVICE_SET_IRQS` request: nothing, or one entry per vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqData<'a> {
+    /// `VFIO_IRQ_SET_DATA_NONE`.
+    None,
+    /// `VFIO_IRQ_SET_DATA_BOOL`: act on the vectors whose entry is not zero.
+    Bool(&'a [u8]),
+    /// `VFIO_IRQ_SET_DATA_EVENTFD`: signal these eventfds (a negative entry tears down).
+    Eventfd(&'a [i32]),
+}
+
+/// A decoded `VFIO_DEVICE_SET_IRQS` request.
+///
+/// `vfio_mdev` has checked the argument size, the flags (one action, one data type), that
+/// `index` is below the device's `num_irqs` and that `start + count` does not exceed it; the
+/// driver checks them against the vectors the index really has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IrqSet<'a> {
+    /// Interrupt index, e.g. [`pci::INTX_IRQ_INDEX`].
+    pub index: u32,
+    /// First vector.
+    pub start: u32,
+    /// Number of vectors; zero with [`IrqData::None`] and [`IrqAction::Trigger`] tears down.
+    pub count: u32,
+    /// The action.
+    pub action: IrqAction,
+    /// The data, `count` entries long unless [`IrqData::None`].
+    pub data: IrqData<'a>,
+}
+
+/// `VFIO_IRQ_SET_DATA_*` and `VFIO_IRQ_SET_ACTION_*` bits, for decoders.
+#[doc(hidden)]
+pub mod irq_set_flags {
+    use crate::bindings;
+
+    /// `VFIO_IRQ_SET_DATA_NONE`.
+    pub const DATA_NONE: u32 = bindings::VFIO_IRQ_SET_DATA_NONE;
+    /// `VFIO_IRQ_SET_DATA_BOOL`.
+    pub const DATA_BOOL: u32 = bindings::VFIO_IRQ_SET_DATA_BOOL;
+    /// `VFIO_IRQ_SET_DATA_EVENTFD`.
+    pub const DATA_EVENTFD: u32 = bindings::VFIO_IRQ_SET_DATA_EVENTFD;
+    /// `VFIO_IRQ_SET_ACTION_MASK`.
+    pub const ACTION_MASK: u32 = bindings::VFIO_IRQ_SET_ACTION_MASK;
+    /// `VFIO_IRQ_SET_ACTION_UNMASK`.
+    pub const ACTION_UNMASK: u32 = bindings::VFIO_IRQ_SET_ACTION_UNMASK;
+    /// `VFIO_IRQ_SET_ACTION_TRIGGER`.
+    pub const ACTION_TRIGGER: u32 = bindings::VFIO_IRQ_SET_ACTION_TRIGGER;
+    /// All data-type bits.
+    pub const DATA_TYPE_MASK: u32 = bindings::VFIO_IRQ_SET_DATA_TYPE_MASK;
+    /// All action bits.
+    pub const ACTION_TYPE_MASK: u32 = bindings::VFIO_IRQ_SET_ACTION_TYPE_MASK;
 }

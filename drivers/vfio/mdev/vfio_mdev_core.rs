@@ -115,18 +115,8 @@ unsafe extern "C" fn get_available(mtype: *mut bindings::mdev_type) -> c_uint {
 unsafe extern "C" fn show_description(mtype: *mut bindings::mdev_type, buf: *mut c_char) -> isize {
     // SAFETY: The core only calls this for types of parents registered with this driver.
     let (record, index) = unsafe { type_of(mtype) };
-    from_result(|| {
-        let text = record.ops().description(index)?;
-        let bytes = text.as_bytes();
-        let len = bytes.len().min(kernel::page::PAGE_SIZE - 2);
-        // SAFETY: sysfs hands `show` a page-sized buffer; `len + 2 <= PAGE_SIZE`.
-        unsafe {
-            ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), len);
-            *buf.add(len) = b'\n';
-            *buf.add(len + 1) = 0;
-        }
-        Ok((len + 1) as isize)
-    })
+    // SAFETY: `buf` is a sysfs page.
+    unsafe { show_text(record.ops().description(index), buf) }
 }
 
 /// Binds an instance: vendor state, then the VFIO device.
@@ -322,6 +312,64 @@ fn write_arg(arg: UserPtr, bytes: &[u8]) -> Result<isize> {
     Ok(0)
 }
 
+/// Decodes `VFIO_DEVICE_SET_IRQS` (`struct vfio_irq_set`: argsz, flags, index, start, count,
+/// then `count` entries of data) after the VFIO core's own checks, against the device's
+/// `num_irqs` as upstream's samples do.
+fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
+    use kernel::vfio::irq_set_flags::*;
+    const MINSZ: usize = 20;
+
+    let mut header = [0u8; MINSZ];
+    UserSlice::new(arg, MINSZ)
+        .reader()
+        .read_slice(&mut header)?;
+    // SAFETY: By the type invariant `instance` is live.
+    let num_irqs = unsafe { this.ops().device_info(this.instance) }?.num_irqs;
+    // SAFETY: `vfio_irq_set` is plain C data: all-zero is a valid value.
+    let mut hdr: bindings::vfio_irq_set = unsafe { core::mem::zeroed() };
+    hdr.argsz = le32(&header, 0);
+    hdr.flags = le32(&header, 4);
+    hdr.index = le32(&header, 8);
+    hdr.start = le32(&header, 12);
+    hdr.count = le32(&header, 16);
+    let mut data_size = 0usize;
+    let max = c_int::try_from(num_irqs)?;
+    // SAFETY: `hdr` and `data_size` are valid for the call.
+    to_result(unsafe {
+        bindings::vfio_set_irqs_validate_and_prepare(&mut hdr, max, max, &mut data_size)
+    })?;
+    let action = match hdr.flags & ACTION_TYPE_MASK {
+        ACTION_MASK => vfio::IrqAction::Mask,
+        ACTION_UNMASK => vfio::IrqAction::Unmask,
+        ACTION_TRIGGER => vfio::IrqAction::Trigger,
+        _ => return Err(EINVAL),
+    };
+    let mut bytes = KVec::from_elem(0u8, data_size, GFP_KERNEL)?;
+    UserSlice::new(arg + MINSZ, data_size)
+        .reader()
+        .read_slice(&mut bytes)?;
+    let mut fds = KVec::new();
+    let data = match hdr.flags & DATA_TYPE_MASK {
+        DATA_BOOL => vfio::IrqData::Bool(&bytes),
+        DATA_EVENTFD => {
+            for fd in bytes.chunks_exact(4) {
+                fds.push(le32(fd, 0) as i32, GFP_KERNEL)?;
+            }
+            vfio::IrqData::Eventfd(&fds)
+        }
+        _ => vfio::IrqData::None,
+    };
+    let set = vfio::IrqSet {
+        index: hdr.index,
+        start: hdr.start,
+        count: hdr.count,
+        action,
+        data,
+    };
+    // SAFETY: By the type invariant `instance` is live.
+    unsafe { this.ops().set_irqs(this.instance, set) }
+}
+
 /// Decodes the standard ioctls (`struct vfio_device_info`, `vfio_region_info`,
 /// `vfio_irq_info`: argsz, flags, then the fields below) and passes the others on.
 fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
@@ -359,6 +407,8 @@ fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
             write_arg(arg, &info)
         }
         // SAFETY: By the type invariant `state` is live.
+        vfio::DEVICE_SET_IRQS if ops.has_set_irqs() => set_irqs(this, arg).map(|()| 0),
+        // SAFETY: By the type invariant `state` is live.
         vfio::DEVICE_RESET => unsafe { ops.reset(state) }.map(|()| 0),
         // SAFETY: By the type invariant `state` is live.
         _ => unsafe { ops.ioctl(state, cmd, arg) },
@@ -383,6 +433,50 @@ unsafe extern "C" fn request(vdev: *mut bindings::vfio_device, count: c_uint) {
     // SAFETY: By the type invariant `instance` is live until `remove` returns, and the VFIO core
     // calls `request` from `vfio_unregister_group_dev` in `remove`.
     unsafe { this.ops().request(this.instance, count) }
+}
+
+/// `show` of the instance attributes of Rust parents.
+///
+/// # Safety
+///
+/// `dev` is an instance bound by `probe` and `attr` one of its parent's instance attributes;
+/// `buf` is a sysfs page.
+unsafe extern "C" fn show_attribute(
+    dev: *mut bindings::device,
+    attr: *mut bindings::device_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: Instance attributes exist only while the instance is bound (the driver core adds
+    // them after `probe` and removes them before `remove`), so its driver data is our instance.
+    let (mdev, this) = unsafe {
+        let mdev = kernel::container_of!(dev, bindings::mdev_device, dev).cast_mut();
+        let this = Instance::from_vdev(bindings::dev_get_drvdata(dev).cast());
+        (mdev, this)
+    };
+    // SAFETY: As above; `instance` is live.
+    let text = unsafe { this.ops().show_attribute(mdev, this.instance, attr) };
+    // SAFETY: `buf` is a sysfs page.
+    unsafe { show_text(text, buf) }
+}
+
+/// Writes `text` and a newline to a sysfs page; returns its length or the error.
+///
+/// # Safety
+///
+/// `buf` is a sysfs page.
+unsafe fn show_text(text: Result<kernel::str::CString>, buf: *mut c_char) -> isize {
+    from_result(|| {
+        let text = text?;
+        let bytes = text.as_bytes();
+        let len = bytes.len().min(kernel::page::PAGE_SIZE - 2);
+        // SAFETY: sysfs hands `show` a page-sized buffer; `len + 2 <= PAGE_SIZE`.
+        unsafe {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), len);
+            *buf.add(len) = b'\n';
+            *buf.add(len + 1) = 0;
+        }
+        Ok((len + 1) as isize)
+    })
 }
 
 /// `vfio_device_ops` in static storage.
@@ -432,6 +526,9 @@ pub unsafe extern "C" fn vfio_mdev_register_parent(
         (*drv).probe = Some(probe);
         (*drv).remove = Some(remove);
         (*drv).get_available = Some(get_available);
+        for i in 0..(*record).nr_attributes {
+            (*(*record).attributes.add(i)).show = Some(show_attribute);
+        }
         (*drv).show_description = if (*record).ops().has_description() {
             Some(show_description)
         } else {

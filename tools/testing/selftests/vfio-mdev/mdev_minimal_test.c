@@ -7,7 +7,8 @@
  * crate's mdev bindings and vfio_mdev on whichever mdev core is loaded.
  *
  * Module paths come from the environment (MDEV_CORE_MODULE,
- * MDEV_VFIO_MDEV_MODULE, MDEV_MINIMAL_MODULE).
+ * MDEV_VFIO_MDEV_MODULE, MDEV_MINIMAL_MODULE, and MDEV_RUST_VENDOR_MODULES:
+ * every module loaded on vfio_mdev, in load order).
  */
 #include <errno.h>
 #include <limits.h>
@@ -43,6 +44,28 @@ static const char *vfio_mdev_mod(void)
 static const char *minimal_mod(void)
 {
 	return module_name("MDEV_MINIMAL_MODULE", "mdev_minimal");
+}
+
+/*
+ * Apply @fn to each module of MDEV_RUST_VENDOR_MODULES (default: this
+ * sample alone), in reverse order if @reverse; stops at the first error.
+ */
+static int apply_to_vendors(int (*fn)(const char *), bool reverse)
+{
+	const char *env = getenv("MDEV_RUST_VENDOR_MODULES");
+	char list[4096], *mods[16], *save, *m;
+	int n = 0, i, err;
+
+	snprintf(list, sizeof(list), "%s", env && *env ? env : minimal_mod());
+	for (m = strtok_r(list, " ", &save); m && n < 16;
+	     m = strtok_r(NULL, " ", &save))
+		mods[n++] = m;
+	for (i = 0; i < n; i++) {
+		err = fn(mods[reverse ? n - 1 - i : i]);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 FIXTURE(dev) {
@@ -342,11 +365,12 @@ TEST(unload_vfio_mdev_and_core_refused_while_in_use)
 	EXPECT_EQ(0, mdev_remove(uuid));
 
 	/* without a vendor driver, vfio_mdev unloads and loads cleanly */
-	ASSERT_EQ(0, module_unload(minimal_mod()));
+	ASSERT_EQ(0, apply_to_vendors(module_unload, true));
+	EXPECT_FALSE(path_exists(PARENT));
 	EXPECT_NE(0, module_unload(core_mod()));
 	ASSERT_EQ(0, module_unload(vfio_mdev_mod()));
 	ASSERT_EQ(0, module_load(vfio_mdev_mod()));
-	ASSERT_EQ(0, module_load(minimal_mod()));
+	ASSERT_EQ(0, apply_to_vendors(module_load, false));
 	EXPECT_EQ(INSTANCES, mdev_available(TYPE));
 }
 

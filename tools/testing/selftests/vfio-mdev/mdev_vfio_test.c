@@ -344,6 +344,20 @@ TEST_F(vfio, region_offset_past_end)
 	EXPECT_EQ(0x32534348, cfg_read32(self->fd, 0));
 }
 
+/* mtty's instances carry a vendor attribute group */
+TEST_F(vfio, vendor_attribute)
+{
+	char path[PATH_MAX], buf[128], want[128];
+
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/vendor/sample_mdev_dev",
+		 self->uuid);
+	ASSERT_LT(0, sysfs_read(path, buf, sizeof(buf)));
+	snprintf(want, sizeof(want), "This is MDEV %s\n", self->uuid);
+	EXPECT_STREQ(want, buf);
+	/* read-only */
+	EXPECT_EQ(-EACCES, sysfs_write(path, "x", 1));
+}
+
 TEST_F(vfio, second_device_fd)
 {
 	int fd2 = ioctl(self->vd.group, VFIO_GROUP_GET_DEVICE_FD, self->uuid);

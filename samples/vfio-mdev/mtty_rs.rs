@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! mtty in Rust: a virtual PCI serial card (4348:3253) whose 16550A UARTs loop transmitted
+//! bytes back, the user-visible twin of upstream's `samples/vfio-mdev/mtty.c`.
+//!
+//! Types `mtty-1` (one port) and `mtty-2` (two ports) share a budget of [`MAX_PORTS`] ports.
+//! Each port is an 8-byte I/O BAR (BAR0, and BAR1 on `mtty-2`) holding a UART
+//! (`mtty_uart.rs`); the configuration space is `mtty_config.rs`. Interrupts go to userspace
+//! through an eventfd, as INTx (automasked, level-triggered: unmasking with a source still
+//! pending fires again) or MSI. The device models are pure Rust with host tests; this file binds
+//! them to kernel::mdev, in safe Rust only.
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+use kernel::{
+    c_str,
+    eventfd::EventFd,
+    fmt,
+    mdev::{self, Device},
+    new_mutex,
+    prelude::*,
+    str::{CStr, CString},
+    sync::Mutex,
+    vfio::{self, pci, IrqAction, IrqData, IrqSet},
+};
+
+// TODO(migration): save/restore are used once live migration lands.
+#[allow(dead_code)]
+#[path = "mtty_config.rs"]
+mod config;
+#[allow(dead_code)]
+#[path = "mtty_uart.rs"]
+mod uart;
+
+use config::ConfigSpace;
+use uart::Uart;
+
+module! {
+    type: MttyModule,
+    name: "mtty_rs",
+    author: "mdev-rs developers",
+    description: "Mediated virtual PCI serial card (Rust)",
+    license: "GPL v2",
+}
+
+/// Ports all instances share.
+const MAX_PORTS: usize = 24;
+
+/// The parent: ports not yet given to an instance.
+struct Mtty {
+    available_ports: AtomicUsize,
+}
+
+/// How the card signals its interrupt.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IrqMode {
+    None,
+    Intx,
+    Msi,
+}
+
+/// Interrupt delivery: the eventfd of the mode in use.
+struct Irq {
+    mode: IrqMode,
+    trigger: Option<EventFd>,
+    /// INTx is masked (by userspace, or automatically when it fired).
+    masked: bool,
+}
+
+impl Irq {
+    const fn new() -> Self {
+        Self {
+            mode: IrqMode::None,
+            trigger: None,
+            masked: false,
+        }
+    }
+
+    /// Signals the interrupt as the mode says; INTx masks itself.
+    fn fire(&mut self) {
+        let Some(trigger) = &self.trigger else {
+            return;
+        };
+        match self.mode {
+            IrqMode::Msi => trigger.signal(),
+            IrqMode::Intx if !self.masked => {
+                trigger.signal();
+                self.masked = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The state of one card, under one lock.
+struct State {
+    config: ConfigSpace,
+    ports: [Uart; 2],
+    irq: Irq,
+}
+
+impl State {
+    fn interrupt_pending(&self, nr_ports: usize) -> bool {
+        self.ports[..nr_ports].iter().any(Uart::interrupt_pending)
+    }
+}
+
+/// One instance.
+#[pin_data]
+struct Card {
+    nr_ports: usize,
+    #[pin]
+    state: Mutex<State>,
+}
+
+impl Card {
+    /// The port behind device-file offset `offset`, and the register there, for an access of
+    /// `len` bytes.
+    fn port_register(&self, offset: u64, len: usize) -> Result<Option<(usize, u8)>> {
+        let index = pci::offset_to_index(offset);
+        let at = pci::offset_in_region(offset);
+        if index == u64::from(pci::CONFIG_REGION_INDEX) {
+            return Ok(None);
+        }
+        let port = index
+            .checked_sub(u64::from(pci::BAR0_REGION_INDEX))
+            .and_then(|p| usize::try_from(p).ok())
+            .filter(|&p| p < self.nr_ports)
+            // Upstream answers accesses to regions the card lacks with EFAULT.
+            .ok_or(EFAULT)?;
+        let end = at.checked_add(len as u64).ok_or(EINVAL)?;
+        if end > u64::from(config::BAR_SIZE) {
+            return Err(EINVAL);
+        }
+        Ok(Some((port, at as u8)))
+    }
+
+    fn set_intx(&self, state: &mut State, set: &IrqSet<'_>) -> Result {
+        let one = set.start == 0 && set.count == 1;
+        match set.action {
+            IrqAction::Mask | IrqAction::Unmask => {
+                if state.irq.mode != IrqMode::Intx || !one {
+                    return Err(EINVAL);
+                }
+                let act = match set.data {
+                    IrqData::None => true,
+                    IrqData::Bool(b) => b[0] != 0,
+                    IrqData::Eventfd(_) => return Err(ENOTTY),
+                };
+                if act && set.action == IrqAction::Mask {
+                    state.irq.masked = true;
+                } else if act {
+                    state.irq.masked = false;
+                    // A level-triggered line still asserted fires again once unmasked.
+                    if state.interrupt_pending(self.nr_ports) {
+                        state.irq.fire();
+                    }
+                }
+                Ok(())
+            }
+            IrqAction::Trigger => self.set_trigger(state, set, IrqMode::Intx),
+        }
+    }
+
+    fn set_trigger(&self, state: &mut State, set: &IrqSet<'_>, mode: IrqMode) -> Result {
+        if state.irq.mode == mode && set.count == 0 && set.data == IrqData::None {
+            state.irq = Irq::new();
+            return Ok(());
+        }
+        let free = state.irq.mode == IrqMode::None;
+        if !(state.irq.mode == mode || free) || set.start != 0 || set.count != 1 {
+            return Err(EINVAL);
+        }
+        match set.data {
+            IrqData::Eventfd(fds) => {
+                state.irq = Irq::new();
+                if fds[0] >= 0 {
+                    state.irq.trigger = Some(EventFd::from_fd(fds[0])?);
+                    state.irq.mode = mode;
+                }
+                Ok(())
+            }
+            _ if free => Err(EINVAL),
+            IrqData::None => {
+                state.irq.fire();
+                Ok(())
+            }
+            IrqData::Bool(b) => {
+                if b[0] != 0 {
+                    state.irq.fire();
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[vtable]
+impl mdev::Driver for Mtty {
+    type Instance = Card;
+
+    const DEVICE_API: &'static CStr = vfio::DEVICE_API_PCI;
+    const TYPES: &'static [mdev::TypeInfo] = &[
+        mdev::TypeInfo {
+            sysfs_name: c_str!("1"),
+            name: c_str!("Single port serial"),
+        },
+        mdev::TypeInfo {
+            sysfs_name: c_str!("2"),
+            name: c_str!("Dual port serial"),
+        },
+    ];
+    const INSTANCE_ATTRIBUTE_GROUP: &'static CStr = c_str!("vendor");
+    const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[c_str!("sample_mdev_dev")];
+
+    fn available_instances(&self, type_index: usize) -> usize {
+        self.available_ports.load(Ordering::Relaxed) / (type_index + 1)
+    }
+
+    fn create(&self, _mdev: &Device, type_index: usize) -> Result<Pin<KBox<Card>>> {
+        let ports = type_index + 1;
+        self.available_ports
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                n.checked_sub(ports)
+            })
+            .map_err(|_| ENOSPC)?;
+        let card = KBox::pin_init(
+            pin_init!(Card {
+                nr_ports: ports,
+                state <- new_mutex!(State {
+                    config: ConfigSpace::new(ports),
+                    ports: [Uart::new(), Uart::new()],
+                    irq: Irq::new(),
+                }),
+            }),
+            GFP_KERNEL,
+        );
+        if card.is_err() {
+            self.available_ports.fetch_add(ports, Ordering::AcqRel);
+        }
+        card
+    }
+
+    fn remove(&self, card: Pin<KBox<Card>>) {
+        let nr_ports = card.nr_ports;
+        drop(card);
+        self.available_ports.fetch_add(nr_ports, Ordering::AcqRel);
+    }
+
+    fn close(card: &Card) {
+        card.state.lock().irq = Irq::new();
+    }
+
+    fn read(card: &Card, buf: &mut [u8], offset: u64) -> Result<usize> {
+        let mut state = card.state.lock();
+        match card.port_register(offset, buf.len())? {
+            None => state
+                .config
+                .read(pci::offset_in_region(offset), buf)
+                .map_err(|_| EINVAL)?,
+            Some((port, reg)) => {
+                for (i, byte) in buf.iter_mut().enumerate() {
+                    let (value, raised) = state.ports[port].read(reg + i as u8);
+                    *byte = value;
+                    if raised {
+                        state.irq.fire();
+                    }
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn write(card: &Card, buf: &[u8], offset: u64) -> Result<usize> {
+        let mut state = card.state.lock();
+        match card.port_register(offset, buf.len())? {
+            None => state
+                .config
+                .write(pci::offset_in_region(offset), buf)
+                .map_err(|_| EINVAL)?,
+            Some((port, reg)) => {
+                for (i, &byte) in buf.iter().enumerate() {
+                    if state.ports[port].write(reg + i as u8, byte) {
+                        state.irq.fire();
+                    }
+                }
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn device_info(_card: &Card) -> Result<vfio::DeviceInfo> {
+        Ok(vfio::DeviceInfo {
+            flags: vfio::DEVICE_FLAGS_PCI | vfio::DEVICE_FLAGS_RESET,
+            num_regions: pci::NUM_REGIONS,
+            num_irqs: pci::NUM_IRQS,
+        })
+    }
+
+    fn region_info(card: &Card, index: u32) -> Result<vfio::RegionInfo> {
+        if index >= pci::NUM_REGIONS {
+            return Err(EINVAL);
+        }
+        let bar = index.wrapping_sub(pci::BAR0_REGION_INDEX) as usize;
+        let size = if index == pci::CONFIG_REGION_INDEX {
+            config::SIZE as u64
+        } else if bar < card.nr_ports {
+            config::BAR_SIZE.into()
+        } else {
+            0
+        };
+        Ok(vfio::RegionInfo {
+            flags: vfio::REGION_INFO_FLAG_READ | vfio::REGION_INFO_FLAG_WRITE,
+            size,
+            offset: pci::region_offset(index),
+        })
+    }
+
+    fn irq_info(_card: &Card, index: u32) -> Result<vfio::IrqInfo> {
+        let flags = match index {
+            pci::INTX_IRQ_INDEX => vfio::IRQ_INFO_MASKABLE | vfio::IRQ_INFO_AUTOMASKED,
+            pci::MSI_IRQ_INDEX => vfio::IRQ_INFO_NORESIZE,
+            _ => return Err(EINVAL),
+        };
+        Ok(vfio::IrqInfo {
+            flags: vfio::IRQ_INFO_EVENTFD | flags,
+            count: 1,
+        })
+    }
+
+    fn set_irqs(card: &Card, set: IrqSet<'_>) -> Result {
+        let mut state = card.state.lock();
+        match set.index {
+            pci::INTX_IRQ_INDEX => card.set_intx(&mut state, &set),
+            pci::MSI_IRQ_INDEX if set.action == IrqAction::Trigger => {
+                card.set_trigger(&mut state, &set, IrqMode::Msi)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn reset(card: &Card) -> Result {
+        let mut state = card.state.lock();
+        state.ports = [Uart::new(), Uart::new()];
+        Ok(())
+    }
+
+    fn show_instance_attribute(mdev: &Device, _card: &Card, _index: usize) -> Result<CString> {
+        CString::try_from_fmt(fmt!("This is MDEV {}", mdev.name()))
+    }
+}
+
+struct MttyModule {
+    _parent: Pin<KBox<mdev::Registration<Mtty>>>,
+}
+
+impl kernel::Module for MttyModule {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let parent = mdev::Registration::new(
+            module,
+            c_str!("mtty"),
+            Mtty {
+                available_ports: AtomicUsize::new(MAX_PORTS),
+            },
+        )?;
+        Ok(MttyModule { _parent: parent })
+    }
+}
