@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM for `make bench`: for each core, load it with the same
-# C mtty, run the create/remove benchmark, unload. All cores in one boot.
+# Runs inside the VM for `make bench`, all in one boot: for each core, load
+# it with the same C mtty and run the create/remove benchmark; then, on the
+# C core, for each sample set (C mtty, Rust mtty) run the region-access
+# benchmark. Each list alternates C and Rust.
 #
 # usage: guest-bench.sh KDIR TESTDIR OUTDIR SECONDS CORE...
 set -u
@@ -19,6 +21,13 @@ for core in "$@"; do
 	# one warm-up second, then the measured run
 	"$TESTDIR/mdev_bench" mtty-1 1 > /dev/null
 	echo "$core $("$TESTDIR/mdev_bench" mtty-1 "$SECONDS_PER_RUN")" >> "$OUTDIR/bench.txt"
+	modules_unload $mods
+done
+for samples in "$@"; do
+	mods=$(stack_modules "c+$samples")
+	modules_load "$KDIR" $mods || continue
+	"$TESTDIR/mtty_region_bench" 0.5 > /dev/null
+	echo "$samples $("$TESTDIR/mtty_region_bench" "$SECONDS_PER_RUN")" >> "$OUTDIR/region.txt"
 	modules_unload $mods
 done
 dmesg > "$OUTDIR/dmesg.log"

@@ -201,6 +201,35 @@ pub trait Driver: Sized + Send + Sync + 'static {
         Err(EIO)
     }
 
+    /// The `VFIO_MIGRATION_*` flags of [`vfio::migration`] the device supports; zero (the
+    /// default) means no live migration.
+    const MIGRATION_FLAGS: u32 = 0;
+
+    /// The most bytes a complete migration stream of the instance holds: the stop-copy length
+    /// reported to userspace, and the limit of a resuming stream.
+    fn migration_data_size(_instance: &Self::Instance) -> usize {
+        0
+    }
+
+    /// Bytes to append to the instance's saving stream in `phase`.
+    fn save_state(
+        _instance: &Self::Instance,
+        _phase: vfio::migration::SavePhase,
+    ) -> Result<KVec<u8>> {
+        Err(ENOTTY)
+    }
+
+    /// Checks a resuming stream as it arrives: called after each write with all bytes so far.
+    /// An error fails that write.
+    fn check_state(_instance: &Self::Instance, _data: &[u8]) -> Result {
+        Ok(())
+    }
+
+    /// Loads a complete resuming stream into the (stopped) instance.
+    fn load_state(_instance: &Self::Instance, _data: &[u8]) -> Result {
+        Err(ENOTTY)
+    }
+
     /// Answers any other ioctl of the device file; `arg` is its argument as userspace passed it.
     fn ioctl(_instance: &Self::Instance, _cmd: u32, _arg: UserPtr) -> Result<isize> {
         Err(ENOTTY)
@@ -309,6 +338,36 @@ pub trait ParentOps: Sync {
     ///
     /// As for [`ParentOps::open`].
     unsafe fn reset(&self, instance: *const c_void) -> Result;
+    /// See [`Driver::MIGRATION_FLAGS`].
+    fn migration_flags(&self) -> u32;
+    /// See [`Driver::migration_data_size`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`].
+    unsafe fn migration_data_size(&self, instance: *const c_void) -> usize;
+    /// See [`Driver::save_state`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`].
+    unsafe fn save_state(
+        &self,
+        instance: *const c_void,
+        phase: vfio::migration::SavePhase,
+    ) -> Result<KVec<u8>>;
+    /// See [`Driver::check_state`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`].
+    unsafe fn check_state(&self, instance: *const c_void, data: &[u8]) -> Result;
+    /// See [`Driver::load_state`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`ParentOps::open`].
+    unsafe fn load_state(&self, instance: *const c_void, data: &[u8]) -> Result;
     /// Whether [`Driver::set_irqs`] is implemented.
     fn has_set_irqs(&self) -> bool;
     /// See [`Driver::set_irqs`].
@@ -697,6 +756,34 @@ impl<T: Driver> ParentOps for Registration<T> {
 
     fn has_set_irqs(&self) -> bool {
         T::HAS_SET_IRQS
+    }
+
+    fn migration_flags(&self) -> u32 {
+        T::MIGRATION_FLAGS
+    }
+
+    unsafe fn migration_data_size(&self, instance: *const c_void) -> usize {
+        // SAFETY: Guaranteed by the caller.
+        T::migration_data_size(unsafe { Self::instance(instance) })
+    }
+
+    unsafe fn save_state(
+        &self,
+        instance: *const c_void,
+        phase: vfio::migration::SavePhase,
+    ) -> Result<KVec<u8>> {
+        // SAFETY: Guaranteed by the caller.
+        T::save_state(unsafe { Self::instance(instance) }, phase)
+    }
+
+    unsafe fn check_state(&self, instance: *const c_void, data: &[u8]) -> Result {
+        // SAFETY: Guaranteed by the caller.
+        T::check_state(unsafe { Self::instance(instance) }, data)
+    }
+
+    unsafe fn load_state(&self, instance: *const c_void, data: &[u8]) -> Result {
+        // SAFETY: Guaranteed by the caller.
+        T::load_state(unsafe { Self::instance(instance) }, data)
     }
 
     unsafe fn set_irqs(&self, instance: *const c_void, set: vfio::IrqSet<'_>) -> Result {

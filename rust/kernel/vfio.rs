@@ -196,3 +196,30 @@ pub mod irq_set_flags {
     /// All action bits.
     pub const ACTION_TYPE_MASK: u32 = bindings::VFIO_IRQ_SET_ACTION_TYPE_MASK;
 }
+
+/// Live migration: what a driver declares and the phases of a saving stream.
+///
+/// `vfio_mdev` runs the migration state machine of `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`,
+/// the data file descriptors and `VFIO_MIG_GET_PRECOPY_INFO`; a driver only turns its state
+/// into bytes and back (see [`crate::mdev::Driver::save_state`] and
+/// [`crate::mdev::Driver::load_state`]).
+pub mod migration {
+    use crate::bindings;
+
+    /// `VFIO_MIGRATION_STOP_COPY`: the device supports STOP, STOP_COPY and RESUMING.
+    pub const STOP_COPY: u32 = bindings::VFIO_MIGRATION_STOP_COPY;
+    /// `VFIO_MIGRATION_P2P`: also RUNNING_P2P.
+    pub const P2P: u32 = bindings::VFIO_MIGRATION_P2P;
+    /// `VFIO_MIGRATION_PRE_COPY`: also PRE_COPY (and PRE_COPY_P2P with [`P2P`]).
+    pub const PRE_COPY: u32 = bindings::VFIO_MIGRATION_PRE_COPY;
+
+    /// When a saving stream asks the driver for bytes.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum SavePhase {
+        /// The stream opens (entering PRE_COPY, or STOP_COPY directly): data that can be sent
+        /// while the device still runs.
+        Initial,
+        /// The device stopped (entering STOP_COPY): the rest of its state.
+        StopCopy,
+    }
+}

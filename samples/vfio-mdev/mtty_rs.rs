@@ -7,8 +7,9 @@
 //! Each port is an 8-byte I/O BAR (BAR0, and BAR1 on `mtty-2`) holding a UART
 //! (`mtty_uart.rs`); the configuration space is `mtty_config.rs`. Interrupts go to userspace
 //! through an eventfd, as INTx (automasked, level-triggered: unmasking with a source still
-//! pending fires again) or MSI. The device models are pure Rust with host tests; this file binds
-//! them to kernel::mdev, in safe Rust only.
+//! pending fires again) or MSI. Live migration (stop-copy, P2P, pre-copy) saves a versioned
+//! stream: a header while the device still runs, then configuration space and UARTs. The device
+//! models are pure Rust with host tests; this file binds them to kernel::mdev, in safe Rust only.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::{
@@ -20,14 +21,11 @@ use kernel::{
     prelude::*,
     str::{CStr, CString},
     sync::Mutex,
-    vfio::{self, pci, IrqAction, IrqData, IrqSet},
+    vfio::{self, migration, pci, IrqAction, IrqData, IrqSet},
 };
 
-// TODO(migration): save/restore are used once live migration lands.
-#[allow(dead_code)]
 #[path = "mtty_config.rs"]
 mod config;
-#[allow(dead_code)]
 #[path = "mtty_uart.rs"]
 mod uart;
 
@@ -44,6 +42,16 @@ module! {
 
 /// Ports all instances share.
 const MAX_PORTS: usize = 24;
+
+/// Migration stream header: magic, version, number of ports, flags (all little-endian).
+const STREAM_MAGIC: u64 = 0x3130_5352_5954_544d; // "MTTYRS01"
+const STREAM_VERSION: u32 = 1;
+const HEADER_SIZE: usize = 20;
+
+/// Size of a complete migration stream of a card with `nr_ports` ports.
+const fn stream_size(nr_ports: usize) -> usize {
+    HEADER_SIZE + config::SIZE + nr_ports * uart::SAVED_SIZE
+}
 
 /// The parent: ports not yet given to an instance.
 struct Mtty {
@@ -113,6 +121,27 @@ struct Card {
 }
 
 impl Card {
+    fn header(&self) -> Result<KVec<u8>> {
+        let mut header = KVec::with_capacity(HEADER_SIZE, GFP_KERNEL)?;
+        header.extend_from_slice(&STREAM_MAGIC.to_le_bytes(), GFP_KERNEL)?;
+        header.extend_from_slice(&STREAM_VERSION.to_le_bytes(), GFP_KERNEL)?;
+        header.extend_from_slice(&(self.nr_ports as u32).to_le_bytes(), GFP_KERNEL)?;
+        header.extend_from_slice(&0u32.to_le_bytes(), GFP_KERNEL)?;
+        Ok(header)
+    }
+
+    /// Refuses a stream whose header (once complete) is not this card's.
+    fn check_header(&self, data: &[u8]) -> Result {
+        if data.len() < HEADER_SIZE {
+            return Ok(());
+        }
+        let expected = self.header()?;
+        if data[..HEADER_SIZE] != expected[..] {
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
     /// The port behind device-file offset `offset`, and the register there, for an access of
     /// `len` bytes.
     fn port_register(&self, offset: u64, len: usize) -> Result<Option<(usize, u8)>> {
@@ -341,6 +370,50 @@ impl mdev::Driver for Mtty {
     fn reset(card: &Card) -> Result {
         let mut state = card.state.lock();
         state.ports = [Uart::new(), Uart::new()];
+        Ok(())
+    }
+
+    const MIGRATION_FLAGS: u32 = migration::STOP_COPY | migration::P2P | migration::PRE_COPY;
+
+    fn migration_data_size(card: &Card) -> usize {
+        stream_size(card.nr_ports)
+    }
+
+    fn save_state(card: &Card, phase: migration::SavePhase) -> Result<KVec<u8>> {
+        if phase == migration::SavePhase::Initial {
+            return card.header();
+        }
+        let state = card.state.lock();
+        let mut data = KVec::with_capacity(stream_size(card.nr_ports), GFP_KERNEL)?;
+        data.extend_from_slice(state.config.bytes(), GFP_KERNEL)?;
+        for port in &state.ports[..card.nr_ports] {
+            data.extend_from_slice(&port.save(), GFP_KERNEL)?;
+        }
+        Ok(data)
+    }
+
+    fn check_state(card: &Card, data: &[u8]) -> Result {
+        card.check_header(data)
+    }
+
+    fn load_state(card: &Card, data: &[u8]) -> Result {
+        if data.len() != stream_size(card.nr_ports) {
+            return Err(EINVAL);
+        }
+        card.check_header(data)?;
+        let mut state = card.state.lock();
+        let mut config = state.config.clone();
+        let (saved_config, saved_ports) = data[HEADER_SIZE..].split_at(config::SIZE);
+        config.restore(saved_config).map_err(|_| EINVAL)?;
+        let mut ports = [Uart::new(), Uart::new()];
+        for (port, saved) in ports
+            .iter_mut()
+            .zip(saved_ports.chunks_exact(uart::SAVED_SIZE))
+        {
+            *port = Uart::restore(saved).map_err(|_| EINVAL)?;
+        }
+        state.config = config;
+        state.ports = ports;
         Ok(())
     }
 

@@ -31,6 +31,9 @@ use kernel::{
     vfio,
 };
 
+#[path = "vfio_mdev_migration.rs"]
+mod migration;
+
 module! {
     type: VfioMdev,
     name: "vfio_mdev",
@@ -42,7 +45,8 @@ module! {
 struct VfioMdev;
 
 impl kernel::Module for VfioMdev {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        migration::init(module);
         Ok(VfioMdev)
     }
 }
@@ -52,26 +56,28 @@ impl kernel::Module for VfioMdev {
 /// # Invariants
 ///
 /// `vdev` is the first field (the VFIO core allocates and frees the whole structure); between a
-/// successful `probe` and the end of `remove`, `record` is the instance's parent and `instance`
-/// the vendor's state for it.
+/// successful `probe` and the end of `remove`, `record` is the instance's parent, `instance`
+/// the vendor's state for it and `migration` null or an `Arc` of its migration state.
 #[repr(C)]
 struct Instance {
     vdev: bindings::vfio_device,
     record: *const ParentRecord,
     instance: *const c_void,
+    /// The migration state machine, when the vendor supports migration; null otherwise.
+    migration: *const migration::Migration,
 }
 
 impl Instance {
     /// # Safety
     ///
     /// `vdev` must be the `vfio_device` of an `Instance` between `probe` and the end of `remove`.
-    unsafe fn from_vdev<'a>(vdev: *mut bindings::vfio_device) -> &'a Instance {
+    pub(crate) unsafe fn from_vdev<'a>(vdev: *mut bindings::vfio_device) -> &'a Instance {
         // SAFETY: By the type invariant `vdev` is at offset 0; the caller guarantees the
         // instance alive.
         unsafe { &*vdev.cast::<Instance>() }
     }
 
-    fn ops(&self) -> &dyn ParentOps {
+    pub(crate) fn ops(&self) -> &dyn ParentOps {
         // SAFETY: By the type invariant `record` is the parent, registered while it has
         // instances.
         unsafe { (*self.record).ops() }
@@ -153,8 +159,13 @@ unsafe extern "C" fn probe(mdev: *mut bindings::mdev_device) -> c_int {
             (*this).record = record;
             (*this).instance = state;
         }
-        // SAFETY: `vdev` is initialised; its ops give the emulated IOMMU callbacks.
-        if let Err(e) = to_result(unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) }) {
+        // SAFETY: `vdev` is ours, initialised and unregistered, and so is `this`; then its ops
+        // give the emulated IOMMU callbacks.
+        let registered = unsafe { migration::setup(vdev, this) }
+            .and_then(|()| to_result(unsafe { bindings::vfio_register_emulated_iommu_dev(vdev) }));
+        if let Err(e) = registered {
+            // SAFETY: The device never became visible.
+            unsafe { migration::teardown(this) };
             // SAFETY: `state` came from `create` and the device never became visible.
             unsafe { record.ops().destroy(state) };
             // SAFETY: `vdev` is ours and unregistered.
@@ -181,6 +192,7 @@ unsafe extern "C" fn remove(mdev: *mut bindings::mdev_device) {
         let vdev = ptr::addr_of_mut!((*this).vdev);
         // Asks the user to close the device file and waits until it has.
         bindings::vfio_unregister_group_dev(vdev);
+        migration::teardown(this);
         (*(*this).record).ops().destroy((*this).instance);
         bindings::put_device(ptr::addr_of_mut!((*vdev).device));
     }
@@ -202,6 +214,7 @@ unsafe extern "C" fn open_device(vdev: *mut bindings::vfio_device) -> c_int {
 unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
     // SAFETY: As in `open_device`.
     let this = unsafe { Instance::from_vdev(vdev) };
+    migration::reset(this);
     // SAFETY: By the type invariant `instance` is live.
     unsafe { this.ops().close(this.instance) }
 }
@@ -408,8 +421,12 @@ fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
         }
         // SAFETY: By the type invariant `state` is live.
         vfio::DEVICE_SET_IRQS if ops.has_set_irqs() => set_irqs(this, arg).map(|()| 0),
-        // SAFETY: By the type invariant `state` is live.
-        vfio::DEVICE_RESET => unsafe { ops.reset(state) }.map(|()| 0),
+        vfio::DEVICE_RESET => {
+            // SAFETY: By the type invariant `state` is live.
+            unsafe { ops.reset(state) }?;
+            migration::reset(this);
+            Ok(0)
+        }
         // SAFETY: By the type invariant `state` is live.
         _ => unsafe { ops.ioctl(state, cmd, arg) },
     }

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mtty live migration through VFIO_DEVICE_FEATURE: the migration
+ * capability, the state machine (RUNNING, STOP, STOP_COPY, RESUMING,
+ * PRE_COPY and their P2P twins), the saving and resuming data fds,
+ * VFIO_MIG_GET_PRECOPY_INFO, DMA-logging support, and a resume of a
+ * corrupted stream failing without harm. State saved from one mtty-2
+ * instance (FIFO bytes and UART registers on both ports) is resumed into
+ * another and read back there.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/serial_reg.h>
+
+#include "../kselftest_harness.h"
+#include "mdev_util.h"
+
+#define TYPE	"mtty-2"
+
+struct mtty {
+	char uuid[UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+};
+
+FIXTURE(mig) {
+	struct mtty src, dst;
+	pid_t owner;
+};
+
+static int mtty_open(struct mtty *m)
+{
+	int err;
+
+	uuid_gen(m->uuid);
+	err = mdev_create(TYPE, m->uuid);
+	if (err)
+		return err;
+	return vfio_open_mdev(m->uuid, &m->vd);
+}
+
+FIXTURE_SETUP(mig)
+{
+	self->owner = getpid();
+	ASSERT_EQ(0, mtty_open(&self->src));
+	ASSERT_EQ(0, mtty_open(&self->dst));
+}
+
+/* See mdev_vfio_test.c: the 6.12 harness may run this in the test process. */
+FIXTURE_TEARDOWN_PARENT(mig)
+{
+	if (getpid() == self->owner) {
+		vfio_close_mdev(&self->src.vd);
+		vfio_close_mdev(&self->dst.vd);
+	}
+	mdev_remove(self->src.uuid);
+	mdev_remove(self->dst.uuid);
+}
+
+static int feature(int fd, uint32_t flags, void *data, size_t len)
+{
+	struct {
+		struct vfio_device_feature f;
+		uint8_t data[64];
+	} buf = { .f = { .argsz = sizeof(buf.f) + len, .flags = flags } };
+
+	memcpy(buf.data, data, len);
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
+		return -errno;
+	memcpy(data, buf.data, len);
+	return 0;
+}
+
+/* Move @fd to @state; returns the data fd the arc opens (or -1), or -errno. */
+static int set_state(int fd, uint32_t state)
+{
+	struct vfio_device_feature_mig_state s = {
+		.device_state = state,
+		.data_fd = -1,
+	};
+	int err = feature(fd, VFIO_DEVICE_FEATURE_SET |
+			  VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
+
+	return err ? err : s.data_fd;
+}
+
+static int get_state(int fd)
+{
+	struct vfio_device_feature_mig_state s = {};
+	int err = feature(fd, VFIO_DEVICE_FEATURE_GET |
+			  VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
+
+	return err ? err : (int)s.device_state;
+}
+
+/* Read a data fd until EOF into @buf; returns the length or -errno. */
+static ssize_t read_all(int fd, uint8_t *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + got, size - got)) > 0)
+		got += n;
+	return n < 0 ? -errno : (ssize_t)got;
+}
+
+/* Put recognisable state on both ports of @m. */
+static void dirty_ports(int fd)
+{
+	bar_write8(fd, 0, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+	bar_write8(fd, 0, UART_TX, 'a');
+	bar_write8(fd, 0, UART_TX, 'b');
+	bar_write8(fd, 0, UART_TX, 'c');
+	bar_write8(fd, 0, UART_SCR, 0x5a);
+	bar_write8(fd, 0, UART_LCR, UART_LCR_WLEN8 | UART_LCR_STOP);
+	bar_write8(fd, 1, UART_TX, 'x');
+	bar_write8(fd, 1, UART_IER, UART_IER_RDI);
+	bar_write8(fd, 1, UART_MCR, UART_MCR_DTR);
+}
+
+static void check_ports(struct __test_metadata *_metadata, int fd)
+{
+	EXPECT_EQ(0x5a, bar_read8(fd, 0, UART_SCR));
+	EXPECT_EQ(UART_LCR_WLEN8 | UART_LCR_STOP, bar_read8(fd, 0, UART_LCR));
+	EXPECT_EQ(UART_IER_RDI, bar_read8(fd, 1, UART_IER));
+	EXPECT_EQ(UART_MCR_DTR, bar_read8(fd, 1, UART_MCR));
+	EXPECT_TRUE(bar_read8(fd, 0, UART_LSR) & UART_LSR_DR);
+	EXPECT_EQ('a', bar_read8(fd, 0, UART_RX));
+	EXPECT_EQ('b', bar_read8(fd, 0, UART_RX));
+	EXPECT_EQ('c', bar_read8(fd, 0, UART_RX));
+	EXPECT_FALSE(bar_read8(fd, 0, UART_LSR) & UART_LSR_DR);
+	EXPECT_EQ('x', bar_read8(fd, 1, UART_RX));
+	EXPECT_FALSE(bar_read8(fd, 1, UART_LSR) & UART_LSR_DR);
+}
+
+/* Resume @data into @fd: STOP, RESUMING, write, STOP, RUNNING. */
+static int resume(int fd, const uint8_t *data, size_t len)
+{
+	int dfd, err = 0;
+	ssize_t n;
+
+	if (set_state(fd, VFIO_DEVICE_STATE_STOP) < -1)
+		return -EIO;
+	dfd = set_state(fd, VFIO_DEVICE_STATE_RESUMING);
+	if (dfd < 0)
+		return dfd == -1 ? -EIO : dfd;
+	n = write(dfd, data, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -EIO;
+	close(dfd);
+	if (!err) {
+		n = set_state(fd, VFIO_DEVICE_STATE_STOP);
+		err = n < -1 ? n : 0;
+	}
+	if (!err && set_state(fd, VFIO_DEVICE_STATE_RUNNING) < -1)
+		err = -EIO;
+	return err;
+}
+
+TEST_F(mig, capabilities)
+{
+	uint64_t flags = 0, size = 0, none = 0;
+
+	ASSERT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
+			     VFIO_DEVICE_FEATURE_MIGRATION, &flags, 8));
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+		  VFIO_MIGRATION_PRE_COPY, flags);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->src.vd.device));
+	ASSERT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
+			     VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8));
+	EXPECT_LT(0, size);
+	/* dirty logging is offered (the device does no DMA) */
+	EXPECT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_PROBE |
+			     VFIO_DEVICE_FEATURE_SET |
+			     VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &none, 0));
+}
+
+TEST_F(mig, state_machine_arcs)
+{
+	int fd = self->src.vd.device;
+
+	/* arcs that open no data fd */
+	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, get_state(fd));
+	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_RUNNING));
+	/* an invalid state is refused and changes nothing */
+	EXPECT_EQ(-EINVAL, set_state(fd, 99));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(fd));
+	/* the device works in RUNNING */
+	bar_write8(fd, 0, UART_TX, 'k');
+	EXPECT_EQ('k', bar_read8(fd, 0, UART_RX));
+}
+
+TEST_F(mig, stop_copy_then_resume)
+{
+	uint8_t data[4096];
+	ssize_t len;
+	int dfd;
+
+	dirty_ports(self->src.vd.device);
+	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, get_state(self->src.vd.device));
+	len = read_all(dfd, data, sizeof(data));
+	close(dfd);
+	ASSERT_LT(0, len);
+	EXPECT_EQ(-1, set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+
+	ASSERT_EQ(0, resume(self->dst.vd.device, data, len));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
+	check_ports(_metadata, self->dst.vd.device);
+}
+
+TEST_F(mig, pre_copy_then_stop_copy)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+	uint8_t data[4096];
+	ssize_t len, more;
+	int dfd;
+
+	dirty_ports(self->src.vd.device);
+	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	EXPECT_EQ(0, info.dirty_bytes);
+	len = read_all(dfd, data, sizeof(data));
+	ASSERT_LE(0, len);
+	EXPECT_EQ((ssize_t)info.initial_bytes, len);
+	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	EXPECT_EQ(0, info.initial_bytes);
+	/* P2P twin and back, same stream */
+	EXPECT_EQ(-1, set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_PRE_COPY_P2P));
+	/* stop-copy continues the pre-copy stream */
+	EXPECT_EQ(-1, set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_STOP_COPY));
+	/* PRECOPY_INFO only works in the pre-copy states */
+	EXPECT_EQ(-1, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
+	more = read_all(dfd, data + len, sizeof(data) - len);
+	close(dfd);
+	ASSERT_LT(0, more);
+	EXPECT_EQ(-1, set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_RUNNING));
+
+	ASSERT_EQ(0, resume(self->dst.vd.device, data, len + more));
+	check_ports(_metadata, self->dst.vd.device);
+}
+
+TEST_F(mig, corrupted_stream_rejected)
+{
+	uint8_t data[4096], bad[4096];
+	ssize_t len;
+	int dfd, i;
+
+	dirty_ports(self->src.vd.device);
+	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_LE(0, dfd);
+	len = read_all(dfd, data, sizeof(data));
+	close(dfd);
+	ASSERT_LT(8, len);
+	set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP);
+
+	/* bad magic, bad version, truncated, too long: each one fails */
+	memcpy(bad, data, len);
+	bad[0] ^= 0xff;
+	EXPECT_NE(0, resume(self->dst.vd.device, bad, len));
+	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+	memcpy(bad, data, len);
+	bad[8] ^= 0x40;
+	EXPECT_NE(0, resume(self->dst.vd.device, bad, len));
+	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+	EXPECT_NE(0, resume(self->dst.vd.device, data, len - 1));
+	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+	for (i = 0; i < len; i++)
+		bad[len + i] = 0xee;
+	memcpy(bad, data, len);
+	EXPECT_NE(0, resume(self->dst.vd.device, bad, 2 * len));
+	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+
+	/* reset brings the device back to RUNNING, working */
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
+	bar_write8(self->dst.vd.device, 0, UART_TX, 'q');
+	EXPECT_EQ('q', bar_read8(self->dst.vd.device, 0, UART_RX));
+	/* and the intact stream still resumes */
+	ASSERT_EQ(0, resume(self->dst.vd.device, data, len));
+	check_ports(_metadata, self->dst.vd.device);
+}
+
+TEST_HARNESS_MAIN
