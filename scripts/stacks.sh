@@ -15,13 +15,15 @@ core_rust="src/mdev-rs/drivers/vfio/mdev/mdev.ko"
 # vendor sample sets, in load order, and the test binaries that apply to them
 samples_c="obj/samples/vfio-mdev/mtty.ko obj/samples/vfio-mdev/mdpy.ko
 	   obj/samples/vfio-mdev/mbochs.ko"
-tests_c="mdev_sysfs_test mdev_vfio_test mtty_test mdev_lifecycle_test
-	 mtty_migration_test mdev_race_test mtty_qemu_test.sh"
+tests_c="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
+	 mdev_lifecycle_test mtty_migration_test mdev_race_test
+	 mtty_qemu_test.sh"
 samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 	      src/mdev-rs/samples/vfio-mdev/mtty_rs.ko
 	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko"
-tests_rust="mdev_vfio_test mtty_test mdev_lifecycle_test mdev_minimal_test
-	    mtty_migration_test mdev_race_test mtty_qemu_test.sh"
+tests_rust="mdev_sysfs_test mdev_vfio_test mtty_test mdev_lifecycle_test
+	    mdev_minimal_test mtty_migration_test mdev_race_test
+	    mtty_qemu_test.sh"
 
 STACKS_ALL="c+c rust+c c+rust rust+rust"
 # what `make run` shows: ours, as far as it goes
