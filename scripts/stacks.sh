@@ -27,7 +27,7 @@ tests_rust="mdev_sysfs_test mdev_vfio_test mtty_test mdev_lifecycle_test
 
 STACKS_ALL="c+c rust+c c+rust rust+rust"
 # what `make run` shows: ours, as far as it goes
-STACK_RUN="rust+c"
+STACK_RUN="rust+rust"
 
 # stack_modules STACK: every module of STACK in load order, one per line
 stack_modules() {

@@ -140,7 +140,7 @@ unsafe extern "C" fn probe(mdev: *mut bindings::mdev_device) -> c_int {
             bindings::_vfio_alloc_device(
                 size_of::<Instance>(),
                 ptr::addr_of_mut!((*mdev).dev),
-                &OPS.0,
+                OPS.get(),
             )
         })?;
         let this = vdev.cast::<Instance>();
@@ -496,31 +496,26 @@ unsafe fn show_text(text: Result<kernel::str::CString>, buf: *mut c_char) -> isi
     })
 }
 
-/// `vfio_device_ops` in static storage.
-struct Ops(bindings::vfio_device_ops);
-
-// SAFETY: The table is never written; the VFIO core only reads it.
-unsafe impl Sync for Ops {}
-
-static OPS: Ops = Ops(bindings::vfio_device_ops {
-    name: kernel::c_str!("vfio-mdev-rs").as_char_ptr().cast_mut(),
-    bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
-    unbind_iommufd: Some(bindings::vfio_iommufd_emulated_unbind),
-    attach_ioas: Some(bindings::vfio_iommufd_emulated_attach_ioas),
-    detach_ioas: Some(bindings::vfio_iommufd_emulated_detach_ioas),
-    open_device: Some(open_device),
-    close_device: Some(close_device),
-    read: Some(read),
-    write: Some(write),
-    ioctl: Some(ioctl),
-    request: Some(request),
-    init: None,
-    release: None,
-    mmap: None,
-    match_: None,
-    dma_unmap: None,
-    device_feature: None,
-});
+static OPS: migration::Table<bindings::vfio_device_ops> =
+    migration::Table::new(bindings::vfio_device_ops {
+        name: kernel::c_str!("vfio-mdev-rs").as_char_ptr().cast_mut(),
+        bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
+        unbind_iommufd: Some(bindings::vfio_iommufd_emulated_unbind),
+        attach_ioas: Some(bindings::vfio_iommufd_emulated_attach_ioas),
+        detach_ioas: Some(bindings::vfio_iommufd_emulated_detach_ioas),
+        open_device: Some(open_device),
+        close_device: Some(close_device),
+        read: Some(read),
+        write: Some(write),
+        ioctl: Some(ioctl),
+        request: Some(request),
+        init: None,
+        release: None,
+        mmap: None,
+        match_: None,
+        dma_unmap: None,
+        device_feature: None,
+    });
 
 /// Registers a parent of `kernel::mdev::Registration` with the mdev core.
 ///

@@ -340,13 +340,17 @@ extern "C" fn log_read_and_clear(
 }
 
 /// A C operations table in static storage, read-only for the C code it is handed to.
+///
+/// # Invariants
+///
+/// The table is only written by this module's `init`, before any user can reach it.
 pub(crate) struct Table<T>(core::cell::UnsafeCell<T>);
 
-// SAFETY: Written only in `init` before any user can reach it, read-only afterwards.
+// SAFETY: By the type invariant the table is read-only once anyone else can see it.
 unsafe impl<T> Sync for Table<T> {}
 
 impl<T> Table<T> {
-    const fn new(value: T) -> Self {
+    pub(crate) const fn new(value: T) -> Self {
         Self(core::cell::UnsafeCell::new(value))
     }
 
