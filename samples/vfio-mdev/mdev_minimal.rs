@@ -20,8 +20,10 @@ use kernel::{
 
 #[path = "mdev_minimal_config.rs"]
 mod config;
+#[path = "pci_config.rs"]
+mod pci_config;
 
-use config::ConfigSpace;
+use pci_config::ConfigSpace;
 
 module! {
     type: MinimalModule,
@@ -82,7 +84,7 @@ impl mdev::Driver for Minimal {
             .map_err(|_| ENOSPC)?;
         let instance = KBox::pin_init(
             pin_init!(Instance {
-                config <- new_mutex!(ConfigSpace::new()),
+                config <- new_mutex!(config::new()),
             }),
             GFP_KERNEL,
         );
@@ -126,7 +128,7 @@ impl mdev::Driver for Minimal {
             ..Default::default()
         };
         if index == pci::CONFIG_REGION_INDEX {
-            info.size = config::SIZE as u64;
+            info.size = pci_config::SIZE as u64;
             info.flags = vfio::REGION_INFO_FLAG_READ | vfio::REGION_INFO_FLAG_WRITE;
         }
         Ok(info)
@@ -140,7 +142,7 @@ impl mdev::Driver for Minimal {
     }
 
     fn reset(instance: &Instance) -> Result {
-        *instance.config.lock() = ConfigSpace::new();
+        *instance.config.lock() = config::new();
         Ok(())
     }
 }

@@ -26,10 +26,12 @@ use kernel::{
 
 #[path = "mtty_config.rs"]
 mod config;
+#[path = "pci_config.rs"]
+mod pci_config;
 #[path = "mtty_uart.rs"]
 mod uart;
 
-use config::ConfigSpace;
+use pci_config::ConfigSpace;
 use uart::Uart;
 
 module! {
@@ -50,7 +52,7 @@ const HEADER_SIZE: usize = 20;
 
 /// Size of a complete migration stream of a card with `nr_ports` ports.
 const fn stream_size(nr_ports: usize) -> usize {
-    HEADER_SIZE + config::SIZE + nr_ports * uart::SAVED_SIZE
+    HEADER_SIZE + pci_config::SIZE + nr_ports * uart::SAVED_SIZE
 }
 
 /// The parent: ports not yet given to an instance.
@@ -256,7 +258,7 @@ impl mdev::Driver for Mtty {
             pin_init!(Card {
                 nr_ports: ports,
                 state <- new_mutex!(State {
-                    config: ConfigSpace::new(ports),
+                    config: config::new(ports),
                     ports: [Uart::new(), Uart::new()],
                     irq: Irq::new(),
                 }),
@@ -331,7 +333,7 @@ impl mdev::Driver for Mtty {
         }
         let bar = index.wrapping_sub(pci::BAR0_REGION_INDEX) as usize;
         let size = if index == pci::CONFIG_REGION_INDEX {
-            config::SIZE as u64
+            pci_config::SIZE as u64
         } else if bar < card.nr_ports {
             config::BAR_SIZE.into()
         } else {
@@ -403,7 +405,7 @@ impl mdev::Driver for Mtty {
         card.check_header(data)?;
         let mut state = card.state.lock();
         let mut config = state.config.clone();
-        let (saved_config, saved_ports) = data[HEADER_SIZE..].split_at(config::SIZE);
+        let (saved_config, saved_ports) = data[HEADER_SIZE..].split_at(pci_config::SIZE);
         config.restore(saved_config).map_err(|_| EINVAL)?;
         let mut ports = [Uart::new(), Uart::new()];
         for (port, saved) in ports

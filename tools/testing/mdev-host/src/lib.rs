@@ -66,13 +66,18 @@ mod uuid_tests {
     }
 }
 
+#[path = "../../../../samples/vfio-mdev/pci_config.rs"]
+#[allow(dead_code)]
+mod pci_config;
+
 #[path = "../../../../samples/vfio-mdev/mdev_minimal_config.rs"]
 #[allow(dead_code)]
 mod minimal_config;
 
 #[cfg(test)]
 mod minimal_config_tests {
-    use super::minimal_config::{ConfigSpace, OutOfRange, COMMAND, COMMAND_MASK, SIZE};
+    use super::minimal_config::{new, COMMAND, COMMAND_MASK};
+    use super::pci_config::{ConfigSpace, OutOfRange, SIZE};
 
     fn read32(c: &ConfigSpace, off: u64) -> u32 {
         let mut b = [0u8; 4];
@@ -82,7 +87,7 @@ mod minimal_config_tests {
 
     #[test]
     fn identification_after_reset() {
-        let c = ConfigSpace::new();
+        let c = new();
         assert_eq!(read32(&c, 0x00), 0x4d4d_1d6b);
         assert_eq!(read32(&c, 0x08), 0xff00_0001);
         assert_eq!(read32(&c, 0x2c), 0x4d4d_1d6b);
@@ -94,7 +99,7 @@ mod minimal_config_tests {
 
     #[test]
     fn command_keeps_implemented_bits_only() {
-        let mut c = ConfigSpace::new();
+        let mut c = new();
         c.write(COMMAND as u64, &[0xff, 0xff]).unwrap();
         assert_eq!(read32(&c, 0x04) as u16, COMMAND_MASK);
         // byte writes to each half, and a dword write spanning status
@@ -107,7 +112,7 @@ mod minimal_config_tests {
 
     #[test]
     fn read_only_registers_ignore_writes() {
-        let mut c = ConfigSpace::new();
+        let mut c = new();
         let before: Vec<u32> = (0..SIZE as u64).step_by(4).map(|o| read32(&c, o)).collect();
         for off in 0..SIZE as u64 {
             if !(COMMAND as u64..COMMAND as u64 + 2).contains(&off) {
@@ -120,7 +125,7 @@ mod minimal_config_tests {
 
     #[test]
     fn accesses_must_lie_inside() {
-        let mut c = ConfigSpace::new();
+        let mut c = new();
         let mut b = [0u8; 4];
         assert_eq!(c.read(SIZE as u64 - 2, &mut b), Err(OutOfRange));
         assert_eq!(c.read(SIZE as u64, &mut b[..1]), Err(OutOfRange));
@@ -134,7 +139,7 @@ mod minimal_config_tests {
 
     #[test]
     fn every_aligned_width_agrees_with_bytes() {
-        let mut c = ConfigSpace::new();
+        let mut c = new();
         c.write(COMMAND as u64, &[0x06]).unwrap();
         let mut all = [0u8; SIZE];
         c.read(0, &mut all).unwrap();
@@ -410,6 +415,7 @@ mod mtty_uart_tests {
 #[cfg(test)]
 mod mtty_config_tests {
     use super::mtty_config::*;
+    use super::pci_config::{ConfigSpace, OutOfRange, SIZE};
 
     fn read32(c: &ConfigSpace, off: u64) -> u32 {
         let mut b = [0u8; 4];
@@ -419,7 +425,7 @@ mod mtty_config_tests {
 
     #[test]
     fn identity_as_upstream() {
-        let c = ConfigSpace::new(2);
+        let c = new(2);
         assert_eq!(read32(&c, 0x00), IDS);
         assert_eq!(read32(&c, 0x2c), IDS);
         assert_eq!(read32(&c, 0x08), 0x0700_0210);
@@ -427,7 +433,7 @@ mod mtty_config_tests {
         assert_eq!(read32(&c, 0x3c) >> 8 & 0xff, 1);
         assert_eq!(read32(&c, 0x10), 1);
         assert_eq!(read32(&c, 0x14), 1);
-        assert_eq!(read32(&ConfigSpace::new(1), 0x14), 0);
+        assert_eq!(read32(&new(1), 0x14), 0);
         let mut sig = [0u8; 15];
         c.read(0x60, &mut sig).unwrap();
         assert_eq!(&sig, b"PCI Serial/UART");
@@ -436,7 +442,7 @@ mod mtty_config_tests {
     #[test]
     fn bars_size_as_eight_byte_io() {
         for ports in [1usize, 2] {
-            let mut c = ConfigSpace::new(ports);
+            let mut c = new(ports);
             for bar in 0..6u64 {
                 let off = 0x10 + 4 * bar;
                 c.write(off, &u32::MAX.to_le_bytes()).unwrap();
@@ -456,7 +462,7 @@ mod mtty_config_tests {
 
     #[test]
     fn read_only_fields_stay() {
-        let mut c = ConfigSpace::new(2);
+        let mut c = new(2);
         let before = c.clone();
         for off in [
             0x00u64, 0x02, 0x08, 0x0c, 0x2c, 0x34, 0x3d, 0x40, 0x60, 0xfc,
@@ -472,20 +478,20 @@ mod mtty_config_tests {
 
     #[test]
     fn bounds_and_restore() {
-        let mut c = ConfigSpace::new(1);
+        let mut c = new(1);
         let mut b = [0u8; 4];
         assert_eq!(c.read(SIZE as u64 - 2, &mut b), Err(OutOfRange));
         assert_eq!(c.write(SIZE as u64, &[0]), Err(OutOfRange));
         assert_eq!(c.read(u64::MAX, &mut b[..1]), Err(OutOfRange));
         c.write(0x10, &0xc010u32.to_le_bytes()).unwrap();
         let saved = *c.bytes();
-        let mut fresh = ConfigSpace::new(1);
+        let mut fresh = new(1);
         fresh.restore(&saved).unwrap();
         assert_eq!(fresh, c);
         let mut forged = saved;
         forged[0] ^= 1;
-        assert_eq!(ConfigSpace::new(1).restore(&forged), Err(OutOfRange));
-        assert_eq!(ConfigSpace::new(2).restore(&saved), Err(OutOfRange));
-        assert_eq!(ConfigSpace::new(1).restore(&saved[1..]), Err(OutOfRange));
+        assert_eq!(new(1).restore(&forged), Err(OutOfRange));
+        assert_eq!(new(2).restore(&saved), Err(OutOfRange));
+        assert_eq!(new(1).restore(&saved[1..]), Err(OutOfRange));
     }
 }

@@ -14,16 +14,6 @@
 
 #define MDPY	"mdpy-vga"
 
-static void read_attr(struct __test_metadata *_metadata, const char *type,
-		      const char *attr, char *buf, size_t len)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-
-	ASSERT_EQ(0, mdev_type_dir(type, dir, sizeof(dir)));
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	ASSERT_LT(0, sysfs_read(path, buf, len)) TH_LOG("%s", path);
-}
-
 FIXTURE(mdev) {
 	char uuid[4][UUID_STR_LEN + 1];
 };
@@ -51,12 +41,12 @@ TEST(mdpy_type_attributes)
 	char buf[256];
 
 	ASSERT_TRUE(path_exists(MDEV_CLASS "/mdpy/mdev_supported_types"));
-	read_attr(_metadata, MDPY, "device_api", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MDPY, "device_api", buf, sizeof(buf)));
 	EXPECT_STREQ("vfio-pci\n", buf);
-	read_attr(_metadata, MDPY, "name", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MDPY, "name", buf, sizeof(buf)));
 	EXPECT_STREQ("mdpy-vga\n", buf);
 	/* description is shown when the vendor driver provides one */
-	read_attr(_metadata, MDPY, "description", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MDPY, "description", buf, sizeof(buf)));
 	EXPECT_STREQ("virtual display, 640x480 framebuffer\n", buf);
 }
 

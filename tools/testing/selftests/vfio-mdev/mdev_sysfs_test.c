@@ -53,16 +53,6 @@ static int other_parent_type(char *type, size_t len)
 	return err;
 }
 
-static void read_attr(struct __test_metadata *_metadata, const char *type,
-		      const char *attr, char *buf, size_t len)
-{
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-
-	ASSERT_EQ(0, mdev_type_dir(type, dir, sizeof(dir)));
-	snprintf(path, sizeof(path), "%s/%s", dir, attr);
-	ASSERT_LT(0, sysfs_read(path, buf, len)) TH_LOG("%s", path);
-}
-
 FIXTURE(mdev) {
 	char uuid[4][UUID_STR_LEN + 1];
 };
@@ -115,11 +105,11 @@ TEST(type_attributes)
 {
 	char buf[256];
 
-	read_attr(_metadata, MTTY1, "name", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MTTY1, "name", buf, sizeof(buf)));
 	EXPECT_STREQ("Single port serial\n", buf);
-	read_attr(_metadata, MTTY2, "name", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MTTY2, "name", buf, sizeof(buf)));
 	EXPECT_STREQ("Dual port serial\n", buf);
-	read_attr(_metadata, MTTY2, "device_api", buf, sizeof(buf));
+	ASSERT_LT(0, mdev_type_attr(MTTY2, "device_api", buf, sizeof(buf)));
 	EXPECT_STREQ("vfio-pci\n", buf);
 }
 

@@ -97,6 +97,16 @@ long mdev_available(const char *type)
 	return sysfs_read_long(path);
 }
 
+int mdev_type_attr(const char *type, const char *attr, char *buf, size_t len)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 64];
+
+	if (mdev_type_dir(type, dir, sizeof(dir)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	return sysfs_read(path, buf, len);
+}
+
 void uuid_gen(char *out)
 {
 	unsigned char b[16];

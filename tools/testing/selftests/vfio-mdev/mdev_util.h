@@ -35,6 +35,8 @@ bool path_exists(const char *path);
  */
 int mdev_type_dir(const char *type, char *dir, size_t len);
 long mdev_available(const char *type);
+/* Read attribute @attr of @type into @buf: its length, or -errno. */
+int mdev_type_attr(const char *type, const char *attr, char *buf, size_t len);
 void uuid_gen(char *out);
 /* 0 or -errno of the write to create / remove. */
 int mdev_create(const char *type, const char *uuid);
