@@ -20,14 +20,17 @@
 //! Vendor modules depend on this one, and this one on the mdev core, so neither can be unloaded
 //! while a Rust parent is registered.
 
-use core::{mem::size_of, ptr};
+use core::{
+    mem::{size_of, MaybeUninit},
+    ptr,
+};
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::{
     bindings,
     error::{from_err_ptr, from_result, to_result},
     mdev::{ParentOps, ParentRecord, TypeRecord},
     prelude::*,
-    uaccess::{UserPtr, UserSlice},
+    uaccess::{UserPtr, UserSlice, UserSliceReader},
     vfio,
 };
 
@@ -222,6 +225,34 @@ unsafe extern "C" fn close_device(vdev: *mut bindings::vfio_device) {
 /// Bytes moved per vendor call: enough for any register access, small enough for the stack.
 const CHUNK: usize = 256;
 
+/// A stack buffer for one chunk. Only the part an access uses gets initialised, so a 1-byte
+/// register access does not pay for clearing the whole chunk (measurable under TCG).
+struct Bounce([MaybeUninit<u8>; CHUNK]);
+
+impl Bounce {
+    const fn new() -> Self {
+        Self([MaybeUninit::uninit(); CHUNK])
+    }
+
+    /// The first `len` bytes (at most [`CHUNK`]), zeroed.
+    fn zeroed(&mut self, len: usize) -> &mut [u8] {
+        let prefix = &mut self.0[..len];
+        for byte in prefix.iter_mut() {
+            byte.write(0);
+        }
+        // SAFETY: The first `len` bytes were just initialised.
+        unsafe { core::slice::from_raw_parts_mut(prefix.as_mut_ptr().cast::<u8>(), len) }
+    }
+
+    /// The first `len` bytes (at most [`CHUNK`]), filled from `input`.
+    fn read_from(&mut self, input: &mut UserSliceReader, len: usize) -> Result<&[u8]> {
+        let prefix = &mut self.0[..len];
+        input.read_raw(prefix)?;
+        // SAFETY: `read_raw` initialised all of `prefix` since it succeeded.
+        Ok(unsafe { core::slice::from_raw_parts(prefix.as_ptr().cast::<u8>(), len) })
+    }
+}
+
 /// # Safety
 ///
 /// As for `open_device`; `ppos` is valid.
@@ -235,19 +266,20 @@ unsafe extern "C" fn read(
     let this = unsafe { Instance::from_vdev(vdev) };
     from_result(|| {
         let mut out = UserSlice::new(buf as UserPtr, count).writer();
-        let mut bounce = [0u8; CHUNK];
+        let mut bounce = Bounce::new();
         // SAFETY: The VFIO core passes a valid position.
         let mut pos = unsafe { *ppos } as u64;
         let mut done = 0;
         while done < count {
             let want = (count - done).min(CHUNK);
+            let chunk = bounce.zeroed(want);
             // SAFETY: By the type invariant `instance` is live.
-            let got = unsafe { this.ops().read(this.instance, &mut bounce[..want], pos) }?;
+            let got = unsafe { this.ops().read(this.instance, chunk, pos) }?;
             let got = got.min(want);
             if got == 0 {
                 break;
             }
-            out.write_slice(&bounce[..got])?;
+            out.write_slice(&chunk[..got])?;
             done += got;
             pos += got as u64;
         }
@@ -270,15 +302,15 @@ unsafe extern "C" fn write(
     let this = unsafe { Instance::from_vdev(vdev) };
     from_result(|| {
         let mut input = UserSlice::new(buf as UserPtr, count).reader();
-        let mut bounce = [0u8; CHUNK];
+        let mut bounce = Bounce::new();
         // SAFETY: The VFIO core passes a valid position.
         let mut pos = unsafe { *ppos } as u64;
         let mut done = 0;
         while done < count {
             let want = (count - done).min(CHUNK);
-            input.read_slice(&mut bounce[..want])?;
+            let chunk = bounce.read_from(&mut input, want)?;
             // SAFETY: By the type invariant `instance` is live.
-            let put = unsafe { this.ops().write(this.instance, &bounce[..want], pos) }?;
+            let put = unsafe { this.ops().write(this.instance, chunk, pos) }?;
             let put = put.min(want);
             if put == 0 {
                 break;
