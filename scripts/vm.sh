@@ -24,4 +24,4 @@ if [ "${1:-}" = --shell ]; then
 fi
 RWDIR=$1
 shift
-timeout "${VM_TIMEOUT:-1800}" "${VNG[@]}" --rwdir "$RWDIR" --exec "$*" < /dev/null
+timeout "${VM_TIMEOUT:-900}" "${VNG[@]}" --rwdir "$RWDIR" --exec "$*" < /dev/null
