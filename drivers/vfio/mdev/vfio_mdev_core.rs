@@ -327,7 +327,8 @@ unsafe extern "C" fn write(
     })
 }
 
-fn le32(bytes: &[u8], at: usize) -> u32 {
+/// The native-endian `u32` at `at` of an ioctl argument.
+pub(crate) fn get32(bytes: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
@@ -344,7 +345,7 @@ fn put64(bytes: &mut [u8], at: usize, value: u64) {
 fn read_arg<const N: usize>(arg: UserPtr) -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
     UserSlice::new(arg, N).reader().read_slice(&mut bytes)?;
-    if (le32(&bytes, 0) as usize) < N {
+    if (get32(&bytes, 0) as usize) < N {
         return Err(EINVAL);
     }
     Ok(bytes)
@@ -372,11 +373,11 @@ fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
     let num_irqs = unsafe { this.ops().device_info(this.instance) }?.num_irqs;
     // SAFETY: `vfio_irq_set` is plain C data: all-zero is a valid value.
     let mut hdr: bindings::vfio_irq_set = unsafe { core::mem::zeroed() };
-    hdr.argsz = le32(&header, 0);
-    hdr.flags = le32(&header, 4);
-    hdr.index = le32(&header, 8);
-    hdr.start = le32(&header, 12);
-    hdr.count = le32(&header, 16);
+    hdr.argsz = get32(&header, 0);
+    hdr.flags = get32(&header, 4);
+    hdr.index = get32(&header, 8);
+    hdr.start = get32(&header, 12);
+    hdr.count = get32(&header, 16);
     let mut data_size = 0usize;
     let max = c_int::try_from(num_irqs)?;
     // SAFETY: `hdr` and `data_size` are valid for the call.
@@ -398,7 +399,7 @@ fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
         DATA_BOOL => vfio::IrqData::Bool(&bytes),
         DATA_EVENTFD => {
             for fd in bytes.chunks_exact(4) {
-                fds.push(le32(fd, 0) as i32, GFP_KERNEL)?;
+                fds.push(get32(fd, 0) as i32, GFP_KERNEL)?;
             }
             vfio::IrqData::Eventfd(&fds)
         }
@@ -435,7 +436,7 @@ fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
             // argsz, flags, index, cap_offset, size, offset
             let mut info = read_arg::<32>(arg)?;
             // SAFETY: By the type invariant `state` is live.
-            let answer = unsafe { ops.region_info(state, le32(&info, 8)) }?;
+            let answer = unsafe { ops.region_info(state, get32(&info, 8)) }?;
             put32(&mut info, 4, answer.flags);
             put32(&mut info, 12, 0);
             put64(&mut info, 16, answer.size);
@@ -446,7 +447,7 @@ fn dispatch(this: &Instance, cmd: u32, arg: UserPtr) -> Result<isize> {
             // argsz, flags, index, count
             let mut info = read_arg::<16>(arg)?;
             // SAFETY: By the type invariant `state` is live.
-            let answer = unsafe { ops.irq_info(state, le32(&info, 8)) }?;
+            let answer = unsafe { ops.irq_info(state, get32(&info, 8)) }?;
             put32(&mut info, 4, answer.flags);
             put32(&mut info, 12, answer.count);
             write_arg(arg, &info)

@@ -459,7 +459,7 @@ unsafe extern "C" fn save_ioctl(filp: *mut bindings::file, cmd: c_uint, arg: c_u
         UserSlice::new(arg as UserPtr, info.len())
             .reader()
             .read_slice(&mut info)?;
-        if (u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as usize) < info.len() {
+        if (crate::get32(&info, 0) as usize) < info.len() {
             return Err(EINVAL);
         }
         let state = file.migration.state.lock();

@@ -77,13 +77,8 @@ mod minimal_config;
 #[cfg(test)]
 mod minimal_config_tests {
     use super::minimal_config::{new, COMMAND, COMMAND_MASK};
-    use super::pci_config::{ConfigSpace, OutOfRange, SIZE};
-
-    fn read32(c: &ConfigSpace, off: u64) -> u32 {
-        let mut b = [0u8; 4];
-        c.read(off, &mut b).unwrap();
-        u32::from_le_bytes(b)
-    }
+    use super::pci_config::{OutOfRange, SIZE};
+    use super::read32;
 
     #[test]
     fn identification_after_reset() {
@@ -160,6 +155,14 @@ mod mtty_uart;
 #[path = "../../../../samples/vfio-mdev/mtty_config.rs"]
 #[allow(dead_code)]
 mod mtty_config;
+
+/// The dword at `off` of a configuration space.
+#[cfg(test)]
+fn read32(c: &pci_config::ConfigSpace, off: u64) -> u32 {
+    let mut b = [0u8; 4];
+    c.read(off, &mut b).unwrap();
+    u32::from_le_bytes(b)
+}
 
 /// A small deterministic generator for randomized tests (xorshift64*).
 #[cfg(test)]
@@ -415,13 +418,8 @@ mod mtty_uart_tests {
 #[cfg(test)]
 mod mtty_config_tests {
     use super::mtty_config::*;
-    use super::pci_config::{ConfigSpace, OutOfRange, SIZE};
-
-    fn read32(c: &ConfigSpace, off: u64) -> u32 {
-        let mut b = [0u8; 4];
-        c.read(off, &mut b).unwrap();
-        u32::from_le_bytes(b)
-    }
+    use super::pci_config::{OutOfRange, SIZE};
+    use super::read32;
 
     #[test]
     fn identity_as_upstream() {

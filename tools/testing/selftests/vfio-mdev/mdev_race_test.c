@@ -5,10 +5,7 @@
  * creates racing the vendor module's unload. The kernel must stay quiet
  * (the runner checks dmesg) and the accounting must add up at the end.
  *
- * MDEV_RACE_SECONDS sets the length of the long race (default 30). The
- * type comes from MDEV_RACE_TYPE (default mtty-1), the expected config space
- * dword 0 (vendor and device id) from MDEV_RACE_ID, the vendor module to
- * unload from MDEV_RACE_MODULE (default: MDEV_MTTY_MODULE, then mtty).
+ * MDEV_RACE_SECONDS sets the length of the long race (default 30).
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,21 +22,7 @@
 #include "mdev_util.h"
 
 #define NR_WORKERS	8
-#define TYPE		race_type()
-
-static const char *race_type(void)
-{
-	const char *s = getenv("MDEV_RACE_TYPE");
-
-	return s ? s : "mtty-1";
-}
-
-static uint32_t race_id(void)
-{
-	const char *s = getenv("MDEV_RACE_ID");
-
-	return s ? strtoul(s, NULL, 0) : 0x32534348;
-}
+#define TYPE		"mtty-1"
 
 struct race {
 	atomic_bool stop;
@@ -67,7 +50,7 @@ static void *worker(void *arg)
 		}
 		/* every other cycle, use the device through VFIO */
 		if (i++ & 1 && !vfio_open_mdev(uuid, &vd)) {
-			if (cfg_read32(vd.device, 0) != race_id())
+			if (cfg_read32(vd.device, 0) != 0x32534348)
 				atomic_fetch_add(&r->errors, 1);
 			vfio_close_mdev(&vd);
 			atomic_fetch_add(&r->opens, 1);
@@ -185,8 +168,7 @@ TEST_F_TIMEOUT(race, concurrent_removes_of_one_instance, 120)
 
 TEST_F_TIMEOUT(race, create_while_vendor_unloads, 120)
 {
-	const char *mod = module_name("MDEV_RACE_MODULE",
-				      module_name("MDEV_MTTY_MODULE", "mtty"));
+	const char *mod = module_name("MDEV_MTTY_MODULE", "mtty");
 	char uuid[UUID_STR_LEN + 1], dir[PATH_MAX];
 	int round, err, status, created, refused;
 	pid_t pid;
