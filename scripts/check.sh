@@ -30,10 +30,10 @@ for s in $STACKS; do
 	# shellcheck disable=SC2086
 	stack_tests "$s" $TESTS > "$RESULTS/$s.tests"
 	for boot in 1 2; do
-		"$TOP/scripts/vm.sh" "$RESULTS" \
+		VM_APPEND=$(stack_cmdline "$s") "$TOP/scripts/vm.sh" "$RESULTS" \
 			"$TOP/scripts/guest-tests.sh" "$s" "$KDIR" "$TESTDIR" \
 			"$RESULTS/$s" $(cat "$RESULTS/$s.tests") \
-			> "$RESULTS/$s.vm.log" 2>&1 || true
+			> "$RESULTS/$s.console.log" 2>&1 || true
 		# A guest that never started its script (no guest.log) is a
 		# boot failure, not a test result: boot once more. Anything
 		# the script started is judged as it is.

@@ -28,12 +28,14 @@ KSRC_PKG=linux-source-6.12
 # Project sources (rust/, drivers/, samples/, selftests) are synced into the
 # tree on every build instead, so editing one only rebuilds that part.
 kernel_key() {
-	{
+	# xtrace off inside: a `bash -x` run must not hash its own trace
+	(
+		{ set +x; } 2>/dev/null
 		dpkg-query -W -f='${Version}\n' "$KSRC_PKG"
 		cat "$TOP"/kernel/configs/*.config "$TOP"/patches/*.patch \
 			"$TOP"/scripts/kernel-tree.sh "$TOP"/scripts/env.sh
 		"$RUSTC" --version; "$BINDGEN" --version; clang --version | head -1
-	} 2>&1 | sha256sum | cut -c1-12
+	) 2>&1 | sha256sum | cut -c1-12
 }
 
 # Where the kernel tree lives: KDIR overrides; $KDIR/src is the source with

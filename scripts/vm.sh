@@ -8,16 +8,29 @@
 #
 # usage: vm.sh RWDIR COMMAND...     (COMMAND runs as root in the guest)
 #        vm.sh --shell              (interactive, for debugging by hand)
+#
+# VM_APPEND adds kernel command-line options. The guest's console (the
+# kernel log as it happens, at notice level and above, so splats and
+# panics but not the per-release chatter of DEBUG_KOBJECT_RELEASE) goes to
+# stdout with the command's own output: callers keep it in a file, the
+# only record of a guest that dies.
 set -uo pipefail
 
 . "$(dirname "$0")/env.sh"
 
 KDIR=$(kernel_dir)
 export PATH=$VENV/bin:$PATH
-VM_MEM=${VM_MEM:-2G}
+# KASAN takes an eighth of guest memory for its shadow
+VM_MEM=${VM_MEM:-3G}
 VM_CPUS=${VM_CPUS:-2}
 VNG=("$VENV/bin/vng" --run "$KDIR/obj/arch/x86/boot/bzImage" --disable-kvm
-     --memory "$VM_MEM" --cpus "$VM_CPUS" --user root)
+     --memory "$VM_MEM" --cpus "$VM_CPUS" --user root --verbose)
+# no5lvl: TCG's "-cpu max" has LA57, and with 5-level paging this KASAN
+# kernel reports a wild access in the first interrupt of the boot
+# (handle_edge_irq during identify_cpu), before any of our code runs.
+for opt in loglevel=5 no5lvl ${VM_APPEND:-}; do
+	VNG+=(--append "$opt")
+done
 
 if [ "${1:-}" = --shell ]; then
 	exec "${VNG[@]}" --rwdir "$TOP"

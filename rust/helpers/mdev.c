@@ -7,6 +7,8 @@
 
 #include <linux/atomic.h>
 #include <linux/device.h>
+#include <linux/poll.h>
+#include <linux/wait.h>
 
 const char *rust_helper_dev_name(const struct device *dev)
 {
@@ -41,4 +43,15 @@ void *rust_helper_dev_get_drvdata(const struct device *dev)
 void rust_helper_dev_set_drvdata(struct device *dev, void *data)
 {
 	dev_set_drvdata(dev, data);
+}
+
+void rust_helper_poll_wait(struct file *filp, wait_queue_head_t *wait_address,
+			   poll_table *p)
+{
+	poll_wait(filp, wait_address, p);
+}
+
+void rust_helper_wake_up(wait_queue_head_t *wq_head)
+{
+	wake_up(wq_head);
 }

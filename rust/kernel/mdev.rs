@@ -43,14 +43,66 @@
 use crate::{
     bindings,
     error::{code::*, from_err_ptr, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
-    ffi::{c_int, c_uint, c_void},
+    ffi::{c_uint, c_void},
     prelude::*,
     str::{CStr, CString},
     types::{ForeignOwnable, Opaque},
     uaccess::UserPtr,
     vfio, ThisModule,
 };
-use core::{mem::MaybeUninit, pin::Pin, ptr};
+use core::{
+    mem::MaybeUninit,
+    pin::Pin,
+    ptr::{self, NonNull},
+    sync::atomic::{AtomicUsize, Ordering},
+};
+
+/// Counts the objects whose release callbacks are code of the calling module, so that the
+/// module's exit can wait until the last of them has run.
+///
+/// The driver core and the kobject core call a release callback when the last reference goes,
+/// which may be long after the code that dropped its own reference returned (with
+/// `CONFIG_DEBUG_KOBJECT_RELEASE`, one to four seconds later, from a workqueue). A module whose
+/// release callbacks (or operation tables read by a release path) are in its own text must not
+/// go away before then. Count such an object with [`ReleaseTracker::get`] when its release
+/// callback becomes armed, call [`ReleaseTracker::put`] as the last step of that callback, and
+/// call [`ReleaseTracker::wait_idle`] in the module's exit.
+///
+/// What remains after `put` is the return from the callback itself, the same window that
+/// in-tree drivers accept when a release callback completes a `struct completion` their exit
+/// waits for.
+pub struct ReleaseTracker(AtomicUsize);
+
+impl ReleaseTracker {
+    /// A tracker with nothing counted, for a `static`.
+    pub const fn new() -> Self {
+        Self(AtomicUsize::new(0))
+    }
+
+    /// Counts one object whose release callback is now armed.
+    pub fn get(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The release callback of a counted object has done everything but return.
+    pub fn put(&self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Sleeps until every counted object has been released.
+    pub fn wait_idle(&self) {
+        while self.0.load(Ordering::Acquire) != 0 {
+            // SAFETY: Sleeping is allowed: module exit runs in process context.
+            unsafe { bindings::msleep(10) };
+        }
+    }
+}
+
+impl Default for ReleaseTracker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// One type of device a parent offers.
 pub struct TypeInfo {
@@ -65,7 +117,8 @@ pub struct TypeInfo {
 /// # Invariants
 ///
 /// The wrapped `struct mdev_device` is alive and bound to the driver for the lifetime of every
-/// reference to it that this module hands out.
+/// reference to it that this module hands out, and its parent was registered by a
+/// [`Registration`].
 #[repr(transparent)]
 pub struct Device(Opaque<bindings::mdev_device>);
 
@@ -75,8 +128,9 @@ impl Device {
     /// # Safety
     ///
     /// `ptr` must point to a live `struct mdev_device` that stays alive and bound to its driver
-    /// for the lifetime `'a`.
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_device) -> &'a Self {
+    /// for the lifetime `'a`, and whose parent was registered by a [`Registration`] (so that its
+    /// type is a [`TypeRecord`], which [`Device::type_index`] reads).
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_device) -> &'a Self {
         // INVARIANT: guaranteed by the caller.
         // SAFETY: `Device` is a transparent wrapper of `struct mdev_device`, which the caller
         // guarantees alive for `'a`.
@@ -100,8 +154,7 @@ impl Device {
     /// The index in [`Driver::TYPES`] of the instance's type.
     pub fn type_index(&self) -> usize {
         // SAFETY: By the type invariant the device is alive, and its type is one of the types of
-        // the parent it was created on; all parents that bind to `vfio_mdev` are built by
-        // `Registration`, whose types are `TypeRecord`s.
+        // a parent built by `Registration`, whose types are `TypeRecord`s.
         unsafe { (*TypeRecord::from_type((*self.0.get()).type_)).index }
     }
 }
@@ -112,8 +165,11 @@ impl Device {
 /// instance. Parent callbacks run in sysfs context; instance callbacks run on behalf of the
 /// VFIO device file, possibly concurrently with each other.
 ///
-/// Callbacks that a driver does not implement behave as for an upstream driver that leaves the
-/// corresponding `vfio_device_ops` slot empty.
+/// Callbacks that a driver does not implement answer as follows: `read` and `write` with
+/// `EINVAL`, as an empty `vfio_device_ops` slot does; the ioctl callbacks (the decoded
+/// `VFIO_DEVICE_*` requests and [`Driver::ioctl`]) with `ENOTTY`, as upstream's drivers answer
+/// an ioctl they do not handle (an empty `ioctl` slot would give `EINVAL` for every ioctl,
+/// `VFIO_DEVICE_GET_INFO` included).
 #[macros::vtable]
 pub trait Driver: Sized + Send + Sync + 'static {
     /// The state of one instance.
@@ -125,9 +181,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// The types the parent offers, in the order of their indexes.
     const TYPES: &'static [TypeInfo];
 
-    /// Read-only attributes in every instance's device directory, in a subdirectory of this
-    /// name (`/sys/bus/mdev/devices/<uuid>/<group>/<attribute>`). None by default.
-    const INSTANCE_ATTRIBUTE_GROUP: &'static CStr = crate::c_str!("");
+    /// The subdirectory of every instance's device directory that holds the
+    /// [`Driver::INSTANCE_ATTRIBUTES`] (`/sys/bus/mdev/devices/<uuid>/<group>/<attribute>`).
+    /// `None` (the default) puts them in the device directory itself.
+    const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = None;
 
     /// Names of the instance attributes, shown by [`Driver::show_instance_attribute`].
     const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[];
@@ -401,12 +458,25 @@ pub trait ParentOps: Sync {
     unsafe fn request(&self, instance: *const c_void, count: u32);
 }
 
-/// A parent as handed to `vfio_mdev` and the mdev core. Not for vendor drivers.
+/// The C records of a parent: what the mdev core, the driver core and sysfs see of it. Not for
+/// vendor drivers.
+///
+/// The record lives in its own allocation, owned by the reference count of the parent device
+/// embedded in it: the core's type kobjects hold references on that device, and its release
+/// callback, `parent_release`, frees the record. That callback is part of the kernel image,
+/// so a type or instance whose release runs after the vendor module is gone (with
+/// `CONFIG_DEBUG_KOBJECT_RELEASE`, seconds after the last `kobject_put`) still finds its parent,
+/// its driver and its types.
 ///
 /// # Invariants
 ///
-/// `parent` is the first field, so a pointer to it is a pointer to the record; `ops` points to
-/// the [`Registration`] that owns the record, which outlives the parent's registration.
+/// - `parent` is the first field, so a pointer to it is a pointer to the record.
+/// - `ops` points to the [`Registration`] that made the record while the parent is registered;
+///   it is never used afterwards.
+/// - `type_ptrs` holds pointers to the elements of `types`, `attr_ptrs` to the `attr` fields of
+///   the elements of `attrs` followed by a null pointer, `groups` to `group` (when there are
+///   attributes) followed by a null pointer; none of these vectors changes after the record is
+///   built, so the pointers stay valid for the record's life.
 #[doc(hidden)]
 #[repr(C)]
 pub struct ParentRecord {
@@ -414,16 +484,171 @@ pub struct ParentRecord {
     pub parent: Opaque<bindings::mdev_parent>,
     /// The parent's own `mdev_driver`: `vfio_mdev` fills in the callbacks.
     pub driver: Opaque<bindings::mdev_driver>,
-    /// The vendor driver.
-    pub ops: *const dyn ParentOps,
-    /// Show callback of the instance attributes, which `vfio_mdev` provides; the attributes
-    /// are set up by the registration.
-    pub attributes: *mut bindings::device_attribute,
-    /// Number of instance attributes.
-    pub nr_attributes: usize,
+    /// The parent device; its release frees the record.
+    dev: Opaque<bindings::device>,
+    ops: *const dyn ParentOps,
+    types: KVec<TypeRecord>,
+    type_ptrs: KVec<*mut bindings::mdev_type>,
+    attrs: KVec<Opaque<bindings::device_attribute>>,
+    attr_ptrs: KVec<*mut bindings::attribute>,
+    group: Opaque<bindings::attribute_group>,
+    groups: [*const bindings::attribute_group; 2],
+}
+
+/// What a parent is made of, as a [`Driver`] declares it.
+struct ParentInfo {
+    name: &'static CStr,
+    module: &'static ThisModule,
+    device_api: &'static CStr,
+    types: &'static [TypeInfo],
+    group_name: Option<&'static CStr>,
+    attributes: &'static [&'static CStr],
+}
+
+/// An all-zero C struct, for the C records of this module.
+///
+/// # Safety
+///
+/// `T` must be a C struct of integers, pointers and `Option`s of function pointers, for which
+/// all-zero is a valid (empty) value.
+unsafe fn zeroed<T>() -> Opaque<T> {
+    // SAFETY: Guaranteed by the caller.
+    Opaque::new(unsafe { MaybeUninit::zeroed().assume_init() })
+}
+
+/// Release of the device of a [`ParentRecord`]: frees the record.
+///
+/// # Safety
+///
+/// Called by the driver core, once, when the last reference to the device of a record built by
+/// [`ParentRecord::create`] is dropped.
+unsafe extern "C" fn parent_release(dev: *mut bindings::device) {
+    // SAFETY: The device is the `dev` field of a record that `create` leaked from a `KBox`;
+    // this is its last reference, so nothing else uses the record.
+    unsafe {
+        let record = crate::container_of!(dev, ParentRecord, dev).cast_mut();
+        drop(KBox::from_raw(record));
+    }
 }
 
 impl ParentRecord {
+    /// Builds the records of a parent and adds its device, `info.name` of class `class`.
+    ///
+    /// Returns the record; the caller owns the parent device's reference and drops it with
+    /// `device_unregister` on the record's device. Not generic, so that the record's release
+    /// callback is part of the kernel image, never of a vendor module.
+    fn create(
+        info: &ParentInfo,
+        class: *mut bindings::class,
+        ops: *const dyn ParentOps,
+    ) -> Result<NonNull<ParentRecord>> {
+        let mut types = KVec::with_capacity(info.types.len(), GFP_KERNEL)?;
+        for (index, ty_info) in info.types.iter().enumerate() {
+            // SAFETY: `mdev_type` is plain C data: all-zero is its initial state.
+            let mut ty: bindings::mdev_type = unsafe { MaybeUninit::zeroed().assume_init() };
+            ty.sysfs_name = ty_info.sysfs_name.as_char_ptr();
+            ty.pretty_name = ty_info.name.as_char_ptr();
+            types.push(
+                TypeRecord {
+                    ty: Opaque::new(ty),
+                    index,
+                },
+                GFP_KERNEL,
+            )?;
+        }
+        let mut attrs = KVec::with_capacity(info.attributes.len(), GFP_KERNEL)?;
+        for name in info.attributes {
+            // SAFETY: `device_attribute` is plain C data: all-zero is its initial state.
+            let mut attr: bindings::device_attribute =
+                unsafe { MaybeUninit::zeroed().assume_init() };
+            attr.attr.name = name.as_char_ptr();
+            attr.attr.mode = 0o444;
+            #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+            {
+                attr.attr.key = ATTRIBUTE_KEY.get();
+            }
+            attrs.push(Opaque::new(attr), GFP_KERNEL)?;
+        }
+
+        // SAFETY: `mdev_driver` is plain C data: all-zero is its initial state.
+        let mut driver: bindings::mdev_driver = unsafe { MaybeUninit::zeroed().assume_init() };
+        driver.device_api = info.device_api.as_char_ptr();
+        driver.driver.name = info.name.as_char_ptr();
+        driver.driver.owner = info.module.as_ptr();
+        // SAFETY: `mdev_parent` is a plain C struct, which the mdev core sets up.
+        let parent = unsafe { zeroed() };
+        // SAFETY: `device` is a plain C struct, which `device_initialize` sets up below.
+        let dev = unsafe { zeroed() };
+        // SAFETY: `attribute_group` is a plain C struct, filled in below.
+        let group = unsafe { zeroed() };
+        let mut record = KBox::new(
+            ParentRecord {
+                parent,
+                driver: Opaque::new(driver),
+                dev,
+                ops,
+                types,
+                type_ptrs: KVec::new(),
+                attrs,
+                attr_ptrs: KVec::new(),
+                group,
+                groups: [ptr::null(); 2],
+            },
+            GFP_KERNEL,
+        )?;
+        // The record is at its final address from here on: point into it.
+        let rec = &mut *record;
+        for ty in rec.types.iter() {
+            rec.type_ptrs.push(ty.ty.get(), GFP_KERNEL)?;
+        }
+        if !rec.attrs.is_empty() {
+            for attr in rec.attrs.iter() {
+                // SAFETY: `attr` points to a `device_attribute`, whose `attr` field is in
+                // bounds.
+                let inner = unsafe { ptr::addr_of_mut!((*attr.get()).attr) };
+                rec.attr_ptrs.push(inner, GFP_KERNEL)?;
+            }
+            rec.attr_ptrs.push(ptr::null_mut(), GFP_KERNEL)?;
+            let group = rec.group.get();
+            // SAFETY: `group` and `driver` are ours and not registered yet; a null group name
+            // puts the attributes in the device directory itself.
+            unsafe {
+                (*group).name = info.group_name.map_or(ptr::null(), |n| n.as_char_ptr());
+                (*group).attrs = rec.attr_ptrs.as_mut_ptr();
+                rec.groups = [group.cast_const(), ptr::null()];
+                (*rec.driver.get()).driver.dev_groups = rec.groups.as_mut_ptr();
+            }
+        }
+        // INVARIANT: the pointer vectors are complete and never change from here on.
+
+        let record = NonNull::from(KBox::leak(record));
+        // SAFETY: `record` is a valid, exclusively owned record.
+        let dev = unsafe { (*record.as_ptr()).dev.get() };
+        // SAFETY: `dev` is zeroed device memory that nothing else references. From
+        // `device_initialize` on, the device's reference count owns the record: the only way to
+        // drop it is `put_device`, which calls `parent_release`.
+        unsafe {
+            bindings::device_initialize(dev);
+            (*dev).class = class;
+            (*dev).release = Some(parent_release);
+            let ret = bindings::dev_set_name(
+                dev,
+                crate::c_str!("%s").as_char_ptr(),
+                info.name.as_char_ptr(),
+            );
+            let ret = if ret == 0 {
+                bindings::device_add(dev)
+            } else {
+                ret
+            };
+            if ret != 0 {
+                bindings::put_device(dev);
+                return Err(Error::from_errno(ret));
+            }
+        }
+        Ok(record)
+    }
+
     /// Returns the record of a parent.
     ///
     /// # Safety
@@ -435,16 +660,41 @@ impl ParentRecord {
         unsafe { &*parent.cast() }
     }
 
+    /// The parent device.
+    pub fn dev(&self) -> *mut bindings::device {
+        self.dev.get()
+    }
+
+    /// The types, as the array the mdev core takes.
+    pub fn types(&self) -> (*mut *mut bindings::mdev_type, usize) {
+        (self.type_ptrs.as_ptr().cast_mut(), self.type_ptrs.len())
+    }
+
+    /// The instance attributes; `vfio_mdev` fills in their show callback.
+    pub fn attributes(&self) -> &[Opaque<bindings::device_attribute>] {
+        &self.attrs
+    }
+
+    /// The vendor driver of the parent, as a raw pointer (valid while the parent is registered).
+    pub fn ops_ptr(&self) -> *const dyn ParentOps {
+        self.ops
+    }
+
     /// The vendor driver of the parent.
-    pub fn ops(&self) -> &dyn ParentOps {
-        // SAFETY: By the type invariant `ops` points to the registration, alive while the parent
-        // is registered, which it is while anyone holds the record.
+    ///
+    /// # Safety
+    ///
+    /// The parent must be registered (between `vfio_mdev_register_parent` and the return of
+    /// `vfio_mdev_unregister_parent`).
+    pub unsafe fn ops(&self) -> &dyn ParentOps {
+        // SAFETY: By the type invariant `ops` points to the registration, alive while the
+        // parent is registered, which the caller guarantees.
         unsafe { &*self.ops }
     }
 }
 
 /// The lockdep class of every instance attribute (what `sysfs_attr_init()` gives a dynamically
-/// allocated attribute).
+/// allocated attribute). In the kernel image, so it outlives every record that uses it.
 #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
 static ATTRIBUTE_KEY: StaticKey = StaticKey(Opaque::uninit());
 
@@ -464,36 +714,18 @@ impl StaticKey {
 #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
 unsafe impl Sync for StaticKey {}
 
-extern "C" {
-    fn vfio_mdev_register_parent(
-        record: *mut c_void,
-        dev: *mut c_void,
-        types: *mut c_void,
-        nr_types: c_uint,
-    ) -> c_int;
-    fn vfio_mdev_unregister_parent(record: *mut c_void);
-}
-
 /// A registered parent device of a vendor driver.
 ///
 /// # Invariants
 ///
-/// - `class` and `dev` are null or the class and device this registration created.
-/// - When `registered` is true, `record` is registered with the mdev core through `vfio_mdev`,
-///   with the types in `types` (whose storage never moves: nothing is added after
-///   registration).
+/// - `class` is null or the class this registration created.
+/// - `record` is null or a record built by `ParentRecord::create` for this registration, on
+///   whose device the registration holds the initial reference.
+/// - When `registered` is true, `record` is registered with the mdev core through `vfio_mdev`.
 #[pin_data(PinnedDrop)]
 pub struct Registration<T: Driver> {
-    #[pin]
-    record: Opaque<ParentRecord>,
-    types: KVec<TypeRecord>,
-    type_ptrs: KVec<*mut bindings::mdev_type>,
-    attrs: KVec<Opaque<bindings::device_attribute>>,
-    attr_ptrs: KVec<*mut bindings::attribute>,
-    group: Opaque<bindings::attribute_group>,
-    groups: [*const bindings::attribute_group; 2],
+    record: *mut ParentRecord,
     class: *mut bindings::class,
-    dev: *mut bindings::device,
     registered: bool,
     #[pin]
     data: T,
@@ -518,131 +750,47 @@ impl<T: Driver> Registration<T> {
     ) -> Result<Pin<KBox<Self>>> {
         let mut this = KBox::try_pin_init(
             try_pin_init!(Self {
-                record: Opaque::uninit(),
-                types: KVec::new(),
-                type_ptrs: KVec::new(),
-                attrs: KVec::new(),
-                attr_ptrs: KVec::new(),
-                // SAFETY: `attribute_group` is plain C data: all-zero is its initial state.
-                group: Opaque::new(unsafe { MaybeUninit::zeroed().assume_init() }),
-                groups: [ptr::null(); 2],
+                record: ptr::null_mut(),
                 class: ptr::null_mut(),
-                dev: ptr::null_mut(),
                 registered: false,
                 data <- data,
             }),
             GFP_KERNEL,
         )?;
-        // SAFETY: Only the fields that are not structurally pinned are moved or replaced below;
-        // `record` and `data` are written in place.
+        // SAFETY: Only the fields that are not structurally pinned are replaced below.
         let reg = unsafe { Pin::get_unchecked_mut(this.as_mut()) };
-
-        for (index, info) in T::TYPES.iter().enumerate() {
-            // SAFETY: `mdev_type` is plain C data: all-zero is its initial state.
-            let mut ty: bindings::mdev_type = unsafe { MaybeUninit::zeroed().assume_init() };
-            ty.sysfs_name = info.sysfs_name.as_char_ptr();
-            ty.pretty_name = info.name.as_char_ptr();
-            reg.types.push(
-                TypeRecord {
-                    ty: Opaque::new(ty),
-                    index,
-                },
-                GFP_KERNEL,
-            )?;
-        }
-        for ty in reg.types.iter() {
-            reg.type_ptrs.push(ty.ty.get(), GFP_KERNEL)?;
-        }
-
-        reg.add_attributes()?;
 
         // SAFETY: `name` is a NUL-terminated string that lives forever.
         reg.class = from_err_ptr(unsafe { bindings::class_create(name.as_char_ptr()) })?;
-        // SAFETY: `reg.class` is the class just created; the format string takes one string
-        // argument, `name`.
-        reg.dev = from_err_ptr(unsafe {
-            bindings::device_create(
-                reg.class,
-                ptr::null_mut(),
-                0,
-                ptr::null_mut(),
-                crate::c_str!("%s").as_char_ptr(),
-                name.as_char_ptr(),
-            )
-        })?;
-
         let ops: *const dyn ParentOps = ptr::from_ref::<Self>(reg);
-        // SAFETY: `mdev_driver` is plain C data: all-zero is its initial state.
-        let mut driver: bindings::mdev_driver = unsafe { MaybeUninit::zeroed().assume_init() };
-        driver.device_api = T::DEVICE_API.as_char_ptr();
-        driver.driver.name = name.as_char_ptr();
-        driver.driver.owner = module.as_ptr();
-        if !reg.attrs.is_empty() {
-            driver.driver.dev_groups = reg.groups.as_mut_ptr();
-        }
-        let record = reg.record.get();
-        // SAFETY: `record` is valid for writes and not shared yet. `mdev_parent` is plain C data
-        // that the core initialises on registration.
-        unsafe {
-            record.write(ParentRecord {
-                parent: Opaque::new(MaybeUninit::zeroed().assume_init()),
-                driver: Opaque::new(driver),
-                ops,
-                attributes: reg.attrs.as_mut_ptr().cast(),
-                nr_attributes: reg.attrs.len(),
-            })
+        let info = ParentInfo {
+            name,
+            module,
+            device_api: T::DEVICE_API,
+            types: T::TYPES,
+            group_name: T::INSTANCE_ATTRIBUTE_GROUP,
+            attributes: T::INSTANCE_ATTRIBUTES,
         };
-        // INVARIANT: `ops` points to this pinned registration.
+        // INVARIANT: `ops` points to this pinned registration; the record is ours.
+        let record = ParentRecord::create(&info, reg.class, ops)?.as_ptr();
+        reg.record = record;
 
-        let nr_types = c_uint::try_from(reg.type_ptrs.len())?;
-        // SAFETY: The record, the parent device and the type array stay valid and in place until
-        // `vfio_mdev_unregister_parent` in `drop`.
+        // SAFETY: `record` is valid (we hold its device's reference), not registered yet.
+        let (types, nr_types) = unsafe { (*record).types() };
+        let nr_types = c_uint::try_from(nr_types)?;
+        // SAFETY: The record and its parent device stay valid until `vfio_mdev_unregister_parent`
+        // in `drop`, and the record's `ops` points to this pinned registration.
         to_result(unsafe {
-            vfio_mdev_register_parent(
-                record.cast(),
-                reg.dev.cast(),
-                reg.type_ptrs.as_mut_ptr().cast(),
+            bindings::vfio_mdev_register_parent(
+                (*record).parent.get(),
+                (*record).dev(),
+                types,
                 nr_types,
             )
         })?;
         // INVARIANT: the parent is registered.
         reg.registered = true;
         Ok(this)
-    }
-
-    /// Builds the instance attribute group of `T`; `vfio_mdev` fills in the show callback.
-    fn add_attributes(&mut self) -> Result {
-        if T::INSTANCE_ATTRIBUTES.is_empty() {
-            return Ok(());
-        }
-        for name in T::INSTANCE_ATTRIBUTES {
-            // SAFETY: `device_attribute` is plain C data: all-zero is its initial state.
-            let mut attr: bindings::device_attribute =
-                unsafe { MaybeUninit::zeroed().assume_init() };
-            attr.attr.name = name.as_char_ptr();
-            attr.attr.mode = 0o444;
-            #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
-            {
-                attr.attr.key = ATTRIBUTE_KEY.get();
-            }
-            self.attrs.push(Opaque::new(attr), GFP_KERNEL)?;
-        }
-        // The attribute storage does not move from here on.
-        for attr in self.attrs.iter() {
-            // SAFETY: `attr` points to a `device_attribute`, whose `attr` field is in bounds.
-            let inner = unsafe { ptr::addr_of_mut!((*attr.get()).attr) };
-            self.attr_ptrs.push(inner, GFP_KERNEL)?;
-        }
-        self.attr_ptrs.push(ptr::null_mut(), GFP_KERNEL)?;
-        let group = self.group.get();
-        // SAFETY: `group` is ours and not registered yet; the name and the attribute list live
-        // as long as the registration.
-        unsafe {
-            (*group).name = T::INSTANCE_ATTRIBUTE_GROUP.as_char_ptr();
-            (*group).attrs = self.attr_ptrs.as_mut_ptr();
-        }
-        self.groups = [group.cast_const(), ptr::null()];
-        Ok(())
     }
 
     /// The driver's data.
@@ -668,15 +816,19 @@ impl<T: Driver> PinnedDrop for Registration<T> {
         if self.registered {
             // SAFETY: By the type invariant the record is registered; this removes every
             // instance (through `ParentOps::destroy`) before it returns.
-            unsafe { vfio_mdev_unregister_parent(self.record.get().cast()) };
+            unsafe { bindings::vfio_mdev_unregister_parent((*self.record).parent.get()) };
         }
-        if !self.dev.is_null() {
-            // SAFETY: By the type invariant `dev` is the device this registration created.
-            unsafe { bindings::device_unregister(self.dev) };
+        if !self.record.is_null() {
+            // SAFETY: By the type invariant we hold the initial reference of the record's
+            // device. The record itself lives on until the last type kobject of the mdev core
+            // lets go of the device, and is then freed by `parent_release`.
+            unsafe { bindings::device_unregister((*self.record).dev()) };
         }
         if !self.class.is_null() {
             // SAFETY: By the type invariant `class` is the class this registration created; its
-            // only device is gone.
+            // only device is gone from it (`device_unregister` above). The device may outlive
+            // the class, but has its own release callback, so the driver core never looks at
+            // the class again.
             unsafe { bindings::class_destroy(self.class) };
         }
     }
@@ -701,7 +853,7 @@ impl<T: Driver> ParentOps for Registration<T> {
 
     unsafe fn create(&self, mdev: *mut bindings::mdev_device) -> Result<*const c_void> {
         // SAFETY: The caller guarantees `mdev` alive and bound for the instance's lifetime,
-        // which covers this call.
+        // which covers this call, and an instance of this registration's parent.
         let device = unsafe { Device::from_raw(mdev) };
         let instance = self.data.create(device, device.type_index())?;
         Ok(instance.into_foreign())
@@ -800,12 +952,14 @@ impl<T: Driver> ParentOps for Registration<T> {
         instance: *const c_void,
         attr: *const bindings::device_attribute,
     ) -> Result<CString> {
-        let index = self
-            .attrs
+        // SAFETY: Instance attributes are shown only while the parent is registered, and
+        // the record outlives the registration.
+        let index = unsafe { (*self.record).attributes() }
             .iter()
             .position(|a| ptr::eq(a.get().cast_const(), attr))
             .ok_or(EIO)?;
-        // SAFETY: Guaranteed by the caller: the instance is bound, so its device is alive.
+        // SAFETY: Guaranteed by the caller: the instance is bound, so its device is alive, and
+        // it is an instance of this registration's parent.
         let device = unsafe { Device::from_raw(mdev) };
         // SAFETY: Guaranteed by the caller.
         T::show_instance_attribute(device, unsafe { Self::instance(instance) }, index)

@@ -240,7 +240,7 @@ impl mdev::Driver for Mtty {
             name: c_str!("Dual port serial"),
         },
     ];
-    const INSTANCE_ATTRIBUTE_GROUP: &'static CStr = c_str!("vendor");
+    const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));
     const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[c_str!("sample_mdev_dev")];
 
     fn available_instances(&self, type_index: usize) -> usize {

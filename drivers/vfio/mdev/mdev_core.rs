@@ -438,6 +438,7 @@ fn create_from_sysfs(mtype: *mut bindings::mdev_type, input: &[u8]) -> Result {
 unsafe extern "C" fn mdev_type_release(kobj: *mut bindings::kobject) {
     // SAFETY: Our ktype is only used for `struct mdev_type`; its parent is still set.
     unsafe { bindings::put_device((*(*to_mdev_type(kobj)).parent).dev) };
+    RELEASES.put();
 }
 
 /// Adds `mtype`'s directory under the parent's `mdev_supported_types`.
@@ -455,6 +456,8 @@ unsafe fn mdev_type_add(
         (*mtype).parent = parent;
         // Pairs with the put in `mdev_type_release`.
         bindings::get_device((*parent).dev);
+        // From `kobject_init_and_add` on, the type's release callback runs on the last put.
+        RELEASES.get();
         let ret = bindings::kobject_init_and_add(
             &mut (*mtype).kobj,
             TYPE_KTYPE.get(),
@@ -715,6 +718,7 @@ unsafe extern "C" fn mdev_device_release(dev: *mut bindings::device) {
         bindings::kobject_put(&mut (*(*mdev).type_).kobj);
         drop(KBox::from_raw(mdev));
     }
+    RELEASES.put();
 }
 
 /// # Safety
@@ -804,6 +808,7 @@ fn mdev_device_create(mtype: *mut bindings::mdev_type, uuid: &bindings::guid_t) 
         list.push(Instance(mdev), GFP_KERNEL)?;
         // SAFETY: `mdev` is a fresh allocation; from here on its release callback owns it.
         unsafe {
+            RELEASES.get();
             bindings::device_initialize(&mut (*mdev).dev);
             (*mdev).dev.parent = (*parent).dev;
             (*mdev).dev.bus = bus();
@@ -924,8 +929,15 @@ impl kernel::Module for MdevCore {
     }
 }
 
+/// Types and instances not yet released: their release callbacks are code of this module.
+static RELEASES: kernel::mdev::ReleaseTracker = kernel::mdev::ReleaseTracker::new();
+
 impl Drop for MdevCore {
     fn drop(&mut self) {
+        // Parents are gone, but the release callbacks of their types and instances may still
+        // be due (with `CONFIG_DEBUG_KOBJECT_RELEASE`, seconds later): they use this module's
+        // code and state.
+        RELEASES.wait_idle();
         // SAFETY: Registered in `init`. No parent or driver is left: they hold references on
         // this module through the symbols they use.
         unsafe {

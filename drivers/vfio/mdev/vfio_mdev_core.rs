@@ -28,8 +28,9 @@ use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::{
     bindings,
     error::{from_err_ptr, from_result, to_result},
-    mdev::{ParentOps, ParentRecord, TypeRecord},
+    mdev::{ParentOps, ParentRecord, ReleaseTracker, TypeRecord},
     prelude::*,
+    types::Opaque,
     uaccess::{UserPtr, UserSlice, UserSliceReader},
     vfio,
 };
@@ -54,16 +55,31 @@ impl kernel::Module for VfioMdev {
     }
 }
 
+impl Drop for VfioMdev {
+    fn drop(&mut self) {
+        // The VFIO core reads `OPS` and calls `release` when a device's last reference goes,
+        // possibly after its parent is gone (vendors can unload first): wait for those.
+        DEVICES.wait_idle();
+    }
+}
+
+/// The VFIO devices not yet released.
+static DEVICES: ReleaseTracker = ReleaseTracker::new();
+
 /// The VFIO device of one instance.
 ///
 /// # Invariants
 ///
 /// `vdev` is the first field (the VFIO core allocates and frees the whole structure); between a
 /// successful `probe` and the end of `remove`, `record` is the instance's parent, `instance`
-/// the vendor's state for it and `migration` null or an `Arc` of its migration state.
+/// the vendor's state for it and `migration` null or an `Arc` of its migration state. Those
+/// three are written only by `probe`, before the device is registered, and never change
+/// afterwards; everything the VFIO core writes is inside the `Opaque` `vdev`, so a shared
+/// reference to an `Instance` never covers memory that changes under it.
 #[repr(C)]
 struct Instance {
-    vdev: bindings::vfio_device,
+    /// Written by the VFIO core at any time: only ever reached through raw pointers.
+    vdev: Opaque<bindings::vfio_device>,
     record: *const ParentRecord,
     instance: *const c_void,
     /// The migration state machine, when the vendor supports migration; null otherwise.
@@ -81,7 +97,7 @@ impl Instance {
     }
 
     pub(crate) fn ops(&self) -> &dyn ParentOps {
-        // SAFETY: By the type invariant `record` is the parent, registered while it has
+        // SAFETY: By the type invariant `record` is the parent, registered while it has bound
         // instances.
         unsafe { (*self.record).ops() }
     }
@@ -107,10 +123,11 @@ unsafe fn type_of<'a>(mtype: *mut bindings::mdev_type) -> (&'a ParentRecord, usi
 ///
 /// `mtype` is a type of a parent registered here.
 unsafe extern "C" fn get_available(mtype: *mut bindings::mdev_type) -> c_uint {
-    // SAFETY: The core only calls this for types of parents registered with this driver.
+    // SAFETY: The core only calls this for types of parents registered with this driver, while
+    // they are registered.
     let (record, index) = unsafe { type_of(mtype) };
-    record
-        .ops()
+    // SAFETY: As above.
+    unsafe { record.ops() }
         .available(index)
         .try_into()
         .unwrap_or(c_uint::MAX)
@@ -122,9 +139,10 @@ unsafe extern "C" fn get_available(mtype: *mut bindings::mdev_type) -> c_uint {
 ///
 /// `mtype` is a type of a parent registered here; `buf` is a sysfs page.
 unsafe extern "C" fn show_description(mtype: *mut bindings::mdev_type, buf: *mut c_char) -> isize {
-    // SAFETY: The core only calls this for types of parents registered with this driver.
+    // SAFETY: The core only calls this for types of parents registered with this driver, while
+    // they are registered.
     let (record, index) = unsafe { type_of(mtype) };
-    // SAFETY: `buf` is a sysfs page.
+    // SAFETY: As above; `buf` is a sysfs page.
     unsafe { show_text(record.ops().description(index), buf) }
 }
 
@@ -146,8 +164,11 @@ unsafe extern "C" fn probe(mdev: *mut bindings::mdev_device) -> c_int {
                 OPS.get(),
             )
         })?;
+        // Its release callback is armed: `release` puts this.
+        DEVICES.get();
         let this = vdev.cast::<Instance>();
-        // SAFETY: The instance outlives the vendor state: it is destroyed in `remove`.
+        // SAFETY: The instance outlives the vendor state: it is destroyed in `remove`. The
+        // parent is registered while the core probes its instances.
         let state = match unsafe { record.ops().create(mdev) } {
             Ok(state) => state,
             Err(e) => {
@@ -192,13 +213,18 @@ unsafe extern "C" fn remove(mdev: *mut bindings::mdev_device) {
         unsafe { bindings::dev_get_drvdata(ptr::addr_of_mut!((*mdev).dev)) }.cast::<Instance>();
     // SAFETY: `this` is live until the `put_device` below.
     unsafe {
-        let vdev = ptr::addr_of_mut!((*this).vdev);
+        let vdev = (*this).vdev.get();
         // Asks the user to close the device file and waits until it has.
         bindings::vfio_unregister_group_dev(vdev);
         migration::teardown(this);
         (*(*this).record).ops().destroy((*this).instance);
         bindings::put_device(ptr::addr_of_mut!((*vdev).device));
     }
+}
+
+/// Release of a VFIO device: its last reference is gone; the VFIO core frees it after this.
+extern "C" fn release(_vdev: *mut bindings::vfio_device) {
+    DEVICES.put();
 }
 
 /// # Safety
@@ -253,6 +279,34 @@ impl Bounce {
     }
 }
 
+/// Runs a device-file access in chunks of at most [`CHUNK`] bytes: `step(done, want)` moves the
+/// next `want` bytes and returns how many it moved. The access stops at the first short or
+/// failed chunk, with the usual `read`/`write` result: the bytes moved so far if there are any,
+/// else the error. A vendor that moves nothing of a non-empty chunk gets `EIO`, so that the
+/// access never returns 0 for a non-empty buffer (which `write`-all loops would retry forever).
+fn chunked(count: usize, mut step: impl FnMut(usize, usize) -> Result<usize>) -> Result<usize> {
+    let mut done = 0;
+    while done < count {
+        let want = (count - done).min(CHUNK);
+        let moved = match step(done, want) {
+            Ok(0) => Err(EIO),
+            Ok(n) => Ok(n.min(want)),
+            Err(e) => Err(e),
+        };
+        match moved {
+            Ok(n) => {
+                done += n;
+                if n < want {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
 /// # Safety
 ///
 /// As for `open_device`; `ppos` is valid.
@@ -264,27 +318,22 @@ unsafe extern "C" fn read(
 ) -> isize {
     // SAFETY: As in `open_device`.
     let this = unsafe { Instance::from_vdev(vdev) };
+    // SAFETY: The VFIO core passes a valid position.
+    let start = unsafe { *ppos } as u64;
+    let mut out = UserSlice::new(buf as UserPtr, count).writer();
+    let mut bounce = Bounce::new();
+    let done = chunked(count, |done, want| {
+        let chunk = bounce.zeroed(want);
+        // SAFETY: By the type invariant `instance` is live.
+        let got = unsafe { this.ops().read(this.instance, chunk, start + done as u64) }?;
+        let got = got.min(want);
+        out.write_slice(&chunk[..got])?;
+        Ok(got)
+    });
     from_result(|| {
-        let mut out = UserSlice::new(buf as UserPtr, count).writer();
-        let mut bounce = Bounce::new();
-        // SAFETY: The VFIO core passes a valid position.
-        let mut pos = unsafe { *ppos } as u64;
-        let mut done = 0;
-        while done < count {
-            let want = (count - done).min(CHUNK);
-            let chunk = bounce.zeroed(want);
-            // SAFETY: By the type invariant `instance` is live.
-            let got = unsafe { this.ops().read(this.instance, chunk, pos) }?;
-            let got = got.min(want);
-            if got == 0 {
-                break;
-            }
-            out.write_slice(&chunk[..got])?;
-            done += got;
-            pos += got as u64;
-        }
+        let done = done?;
         // SAFETY: As above.
-        unsafe { *ppos = pos as bindings::loff_t };
+        unsafe { *ppos = (start + done as u64) as bindings::loff_t };
         Ok(done as isize)
     })
 }
@@ -300,29 +349,19 @@ unsafe extern "C" fn write(
 ) -> isize {
     // SAFETY: As in `open_device`.
     let this = unsafe { Instance::from_vdev(vdev) };
+    // SAFETY: The VFIO core passes a valid position.
+    let start = unsafe { *ppos } as u64;
+    let mut input = UserSlice::new(buf as UserPtr, count).reader();
+    let mut bounce = Bounce::new();
+    let done = chunked(count, |done, want| {
+        let chunk = bounce.read_from(&mut input, want)?;
+        // SAFETY: By the type invariant `instance` is live.
+        unsafe { this.ops().write(this.instance, chunk, start + done as u64) }
+    });
     from_result(|| {
-        let mut input = UserSlice::new(buf as UserPtr, count).reader();
-        let mut bounce = Bounce::new();
-        // SAFETY: The VFIO core passes a valid position.
-        let mut pos = unsafe { *ppos } as u64;
-        let mut done = 0;
-        while done < count {
-            let want = (count - done).min(CHUNK);
-            let chunk = bounce.read_from(&mut input, want)?;
-            // SAFETY: By the type invariant `instance` is live.
-            let put = unsafe { this.ops().write(this.instance, chunk, pos) }?;
-            let put = put.min(want);
-            if put == 0 {
-                break;
-            }
-            done += put;
-            pos += put as u64;
-            if put < want {
-                break;
-            }
-        }
+        let done = done?;
         // SAFETY: As above.
-        unsafe { *ppos = pos as bindings::loff_t };
+        unsafe { *ppos = (start + done as u64) as bindings::loff_t };
         Ok(done as isize)
     })
 }
@@ -359,8 +398,9 @@ fn write_arg(arg: UserPtr, bytes: &[u8]) -> Result<isize> {
 }
 
 /// Decodes `VFIO_DEVICE_SET_IRQS` (`struct vfio_irq_set`: argsz, flags, index, start, count,
-/// then `count` entries of data) after the VFIO core's own checks, against the device's
-/// `num_irqs` as upstream's samples do.
+/// then `count` entries of data) with the VFIO core's checks: the index against the device's
+/// `num_irqs`, `start` and `count` against the vectors of that index (its `irq_info` count), as
+/// vfio-pci does.
 fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
     use kernel::vfio::irq_set_flags::*;
     const MINSZ: usize = 20;
@@ -371,6 +411,15 @@ fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
         .read_slice(&mut header)?;
     // SAFETY: By the type invariant `instance` is live.
     let num_irqs = unsafe { this.ops().device_info(this.instance) }?.num_irqs;
+    let index = get32(&header, 8);
+    // An index out of range, or one the vendor does not describe, has no vectors: refused
+    // below with `EINVAL`, as vfio-pci does.
+    let vectors = if index < num_irqs {
+        // SAFETY: By the type invariant `instance` is live.
+        unsafe { this.ops().irq_info(this.instance, index) }.map_or(0, |info| info.count)
+    } else {
+        0
+    };
     // SAFETY: `vfio_irq_set` is plain C data: all-zero is a valid value.
     let mut hdr: bindings::vfio_irq_set = unsafe { core::mem::zeroed() };
     hdr.argsz = get32(&header, 0);
@@ -379,10 +428,11 @@ fn set_irqs(this: &Instance, arg: UserPtr) -> Result {
     hdr.start = get32(&header, 12);
     hdr.count = get32(&header, 16);
     let mut data_size = 0usize;
-    let max = c_int::try_from(num_irqs)?;
+    let indexes = c_int::try_from(num_irqs)?;
+    let vectors = c_int::try_from(vectors)?;
     // SAFETY: `hdr` and `data_size` are valid for the call.
     to_result(unsafe {
-        bindings::vfio_set_irqs_validate_and_prepare(&mut hdr, max, max, &mut data_size)
+        bindings::vfio_set_irqs_validate_and_prepare(&mut hdr, vectors, indexes, &mut data_size)
     })?;
     let action = match hdr.flags & ACTION_TYPE_MASK {
         ACTION_MASK => vfio::IrqAction::Mask,
@@ -532,10 +582,24 @@ unsafe fn show_text(text: Result<kernel::str::CString>, buf: *mut c_char) -> isi
 static OPS: migration::Table<bindings::vfio_device_ops> =
     migration::Table::new(bindings::vfio_device_ops {
         name: kernel::c_str!("vfio-mdev-rs").as_char_ptr().cast_mut(),
+        // Without `CONFIG_IOMMUFD` these helpers are null function pointers in C (macros that
+        // bindgen does not see): the slots stay empty, as in a C driver built so.
+        #[cfg(CONFIG_IOMMUFD)]
         bind_iommufd: Some(bindings::vfio_iommufd_emulated_bind),
+        #[cfg(not(CONFIG_IOMMUFD))]
+        bind_iommufd: None,
+        #[cfg(CONFIG_IOMMUFD)]
         unbind_iommufd: Some(bindings::vfio_iommufd_emulated_unbind),
+        #[cfg(not(CONFIG_IOMMUFD))]
+        unbind_iommufd: None,
+        #[cfg(CONFIG_IOMMUFD)]
         attach_ioas: Some(bindings::vfio_iommufd_emulated_attach_ioas),
+        #[cfg(not(CONFIG_IOMMUFD))]
+        attach_ioas: None,
+        #[cfg(CONFIG_IOMMUFD)]
         detach_ioas: Some(bindings::vfio_iommufd_emulated_detach_ioas),
+        #[cfg(not(CONFIG_IOMMUFD))]
+        detach_ioas: None,
         open_device: Some(open_device),
         close_device: Some(close_device),
         read: Some(read),
@@ -543,7 +607,7 @@ static OPS: migration::Table<bindings::vfio_device_ops> =
         ioctl: Some(ioctl),
         request: Some(request),
         init: None,
-        release: None,
+        release: Some(release),
         mmap: None,
         match_: None,
         dma_unmap: None,
@@ -554,27 +618,28 @@ static OPS: migration::Table<bindings::vfio_device_ops> =
 ///
 /// # Safety
 ///
-/// `record` must be the `ParentRecord` of a pinned registration whose types (`types`, `nr_types`
-/// `TypeRecord`s) and parent device `dev` stay valid until `vfio_mdev_unregister_parent`.
+/// `parent` must be the `mdev_parent` of the `ParentRecord` of a pinned registration, `dev` its
+/// parent device and `types` its `nr_types` types; the registration holds a reference on the
+/// record's device until after `vfio_mdev_unregister_parent`.
 #[no_mangle]
 pub unsafe extern "C" fn vfio_mdev_register_parent(
-    record: *mut c_void,
-    dev: *mut c_void,
-    types: *mut c_void,
+    parent: *mut bindings::mdev_parent,
+    dev: *mut bindings::device,
+    types: *mut *mut bindings::mdev_type,
     nr_types: c_uint,
 ) -> c_int {
-    let record = record.cast::<ParentRecord>();
     // SAFETY: Guaranteed by the caller; the record is not registered yet, so nothing else
-    // accesses its driver.
+    // accesses its driver or attributes.
     unsafe {
-        let drv = (*record).driver.get();
+        let record = ParentRecord::from_parent(parent);
+        let drv = record.driver.get();
         (*drv).probe = Some(probe);
         (*drv).remove = Some(remove);
         (*drv).get_available = Some(get_available);
-        for i in 0..(*record).nr_attributes {
-            (*(*record).attributes.add(i)).show = Some(show_attribute);
+        for attr in record.attributes() {
+            (*attr.get()).show = Some(show_attribute);
         }
-        (*drv).show_description = if (*record).ops().has_description() {
+        (*drv).show_description = if record.ops().has_description() {
             Some(show_description)
         } else {
             None
@@ -583,13 +648,7 @@ pub unsafe extern "C" fn vfio_mdev_register_parent(
         if ret != 0 {
             return ret;
         }
-        let ret = bindings::mdev_register_parent(
-            (*record).parent.get(),
-            dev.cast(),
-            drv,
-            types.cast(),
-            nr_types,
-        );
+        let ret = bindings::mdev_register_parent(parent, dev, drv, types, nr_types);
         if ret != 0 {
             bindings::mdev_unregister_driver(drv);
         }
@@ -601,13 +660,28 @@ pub unsafe extern "C" fn vfio_mdev_register_parent(
 ///
 /// # Safety
 ///
-/// `record` must have been registered with [`vfio_mdev_register_parent`] and not unregistered.
+/// `parent` must have been registered with [`vfio_mdev_register_parent`] and not unregistered.
 #[no_mangle]
-pub unsafe extern "C" fn vfio_mdev_unregister_parent(record: *mut c_void) {
-    let record = record.cast::<ParentRecord>();
+pub unsafe extern "C" fn vfio_mdev_unregister_parent(parent: *mut bindings::mdev_parent) {
     // SAFETY: Guaranteed by the caller.
     unsafe {
-        bindings::mdev_unregister_parent((*record).parent.get());
-        bindings::mdev_unregister_driver((*record).driver.get());
+        let record = ParentRecord::from_parent(parent);
+        bindings::mdev_unregister_parent(parent);
+        bindings::mdev_unregister_driver(record.driver.get());
     }
+}
+
+/// The definitions above have the signatures of their one declaration (`vfio_mdev.h`, as
+/// bindgen gives it to the kernel crate): two function items coerce to one function pointer
+/// type only when their signatures are the same.
+#[allow(dead_code)]
+fn _signatures_match_vfio_mdev_h() {
+    let _ = [
+        vfio_mdev_register_parent,
+        bindings::vfio_mdev_register_parent,
+    ];
+    let _ = [
+        vfio_mdev_unregister_parent,
+        bindings::vfio_mdev_unregister_parent,
+    ];
 }

@@ -8,6 +8,11 @@
 //! `VFIO_MIG_GET_PRECOPY_INFO`, and asks the vendor only to turn its state into bytes and back.
 //! Dirty logging is offered and reports nothing: an mdev instance does not DMA by itself.
 //!
+//! A saving stream read to its end in PRE_COPY answers `ENOMSG` (more comes when the device
+//! stops) and polls as not readable until then; only a complete stream (STOP_COPY) ends with
+//! 0, as `include/uapi/linux/vfio.h` says. Streams live in vmalloc'd memory reserved once for
+//! the most bytes the vendor says a stream holds, and grow in place.
+//!
 //! Lifetimes: the state machine ([`Migration`]) is shared by the instance and its data files
 //! through `Arc`s, so a data file that outlives its device is safe. A file only reaches the
 //! vendor while it is enabled, and every file is disabled (under its lock) when the device is
@@ -17,12 +22,14 @@
 use core::ptr;
 use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::{
+    alloc::VVec,
     bindings,
     error::from_result,
     mdev::ParentOps,
     new_mutex,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex},
+    types::Opaque,
     uaccess::{UserPtr, UserSlice},
     vfio::migration::SavePhase,
 };
@@ -40,18 +47,6 @@ const PRE_COPY_P2P: u32 = bindings::vfio_device_mig_state_VFIO_DEVICE_STATE_PRE_
 /// `VFIO_MIG_GET_PRECOPY_INFO`.
 const MIG_GET_PRECOPY_INFO: u32 = kernel::ioctl::_IO(b';' as u32, 100 + 21);
 
-extern "C" {
-    // include/linux/anon_inodes.h, not among the bindings' headers.
-    // Pointers to `struct file_operations` and `struct file`, untyped here because the
-    // bindings' `struct file` is not FFI-safe to the lint.
-    fn anon_inode_getfile(
-        name: *const c_char,
-        fops: *const c_void,
-        private: *mut c_void,
-        flags: c_int,
-    ) -> *mut c_void;
-}
-
 /// The vendor instance a data file reads from or writes to.
 #[derive(Clone, Copy)]
 struct Vendor {
@@ -61,14 +56,20 @@ struct Vendor {
 
 /// What a data file holds.
 struct Stream {
-    data: KVec<u8>,
+    data: VVec<u8>,
     /// Bytes already read (saving) or written (resuming).
     pos: usize,
+    /// A saving stream holds everything the vendor will save: its end is the end of the file.
+    complete: bool,
     /// Cleared when the file may no longer reach the vendor.
     vendor: Option<Vendor>,
 }
 
 /// A saving or resuming data file.
+///
+/// # Invariants
+///
+/// `readers` is an initialised wait queue head.
 #[pin_data]
 struct DataFile {
     migration: Arc<Migration>,
@@ -76,6 +77,9 @@ struct DataFile {
     limit: usize,
     #[pin]
     stream: Mutex<Stream>,
+    /// Pollers of a saving stream, woken when data arrives or the file is disabled.
+    #[pin]
+    readers: Opaque<bindings::wait_queue_head>,
 }
 
 // SAFETY: `Vendor`'s pointers are only used under the stream lock while the file is enabled,
@@ -84,10 +88,19 @@ unsafe impl Send for Stream {}
 
 impl DataFile {
     fn disable(&self) {
-        let mut stream = self.stream.lock();
-        stream.vendor = None;
-        stream.data = KVec::new();
-        stream.pos = 0;
+        {
+            let mut stream = self.stream.lock();
+            stream.vendor = None;
+            stream.data = VVec::new();
+            stream.pos = 0;
+        }
+        self.wake_readers();
+    }
+
+    /// Wakes the pollers of the file.
+    fn wake_readers(&self) {
+        // SAFETY: By the type invariant `readers` is initialised.
+        unsafe { bindings::wake_up(self.readers.get()) };
     }
 }
 
@@ -149,14 +162,13 @@ fn open_file(file: Arc<DataFile>, write: bool) -> Result<*mut bindings::file> {
     // SAFETY: The name is a static string and the file operations a static table; the file
     // takes the `Arc` in `private` and gives it back in `release`.
     let filp = unsafe {
-        anon_inode_getfile(
+        bindings::anon_inode_getfile(
             kernel::c_str!("vfio_mdev_mig").as_char_ptr(),
-            fops.get().cast(),
+            fops.get(),
             private,
             flags,
         )
-    }
-    .cast::<bindings::file>();
+    };
     if let Err(e) = kernel::error::from_err_ptr(filp) {
         // SAFETY: No file took `private`, which `Arc::into_raw` made.
         drop(unsafe { Arc::from_raw(private.cast::<DataFile>()) });
@@ -167,32 +179,54 @@ fn open_file(file: Arc<DataFile>, write: bool) -> Result<*mut bindings::file> {
     Ok(filp)
 }
 
+/// A data file whose stream has room for `limit` bytes.
 fn new_file(
     migration: ArcBorrow<'_, Migration>,
     vendor: Vendor,
     limit: usize,
 ) -> Result<Arc<DataFile>> {
+    let data = VVec::with_capacity(limit, GFP_KERNEL)?;
     Arc::pin_init(
+        // INVARIANT: `readers` is initialised by `__init_waitqueue_head`.
         pin_init!(DataFile {
             migration: migration.into(),
             limit,
             stream <- new_mutex!(Stream {
-                data: KVec::new(),
+                data,
                 pos: 0,
+                complete: false,
                 vendor: Some(vendor),
+            }),
+            // SAFETY: `slot` is the wait queue head to initialise, in place.
+            readers <- Opaque::ffi_init(|slot| unsafe {
+                bindings::__init_waitqueue_head(
+                    slot,
+                    kernel::c_str!("vfio_mdev_mig").as_char_ptr(),
+                    READERS_KEY.get(),
+                )
             }),
         }),
         GFP_KERNEL,
     )
 }
 
-/// Appends the vendor's bytes for `phase` to a saving file.
+/// The lockdep class of the data files' wait queues: lockdep only uses its address.
+static READERS_KEY: Table<bindings::lock_class_key> =
+    // SAFETY: `lock_class_key` is plain C data: all-zero is its initial state.
+    Table::new(unsafe { core::mem::MaybeUninit::zeroed().assume_init() });
+
+/// Appends the vendor's bytes for `phase` to a saving file; after [`SavePhase::StopCopy`] the
+/// stream is complete.
 fn append(file: &DataFile, phase: SavePhase) -> Result {
-    let mut stream = file.stream.lock();
-    let vendor = stream.vendor.ok_or(ENODEV)?;
-    // SAFETY: The file is enabled, so the vendor and its instance are alive.
-    let bytes = unsafe { (*vendor.ops).save_state(vendor.instance, phase) }?;
-    stream.data.extend_from_slice(&bytes, GFP_KERNEL)?;
+    {
+        let mut stream = file.stream.lock();
+        let vendor = stream.vendor.ok_or(ENODEV)?;
+        // SAFETY: The file is enabled, so the vendor and its instance are alive.
+        let bytes = unsafe { (*vendor.ops).save_state(vendor.instance, phase) }?;
+        stream.data.extend_from_slice(&bytes, GFP_KERNEL)?;
+        stream.complete = phase == SavePhase::StopCopy;
+    }
+    file.wake_readers();
     Ok(())
 }
 
@@ -206,7 +240,7 @@ impl Instance {
     fn vendor(&self) -> Vendor {
         Vendor {
             // SAFETY: By the type invariant `record` is the instance's live parent.
-            ops: unsafe { (*self.record).ops },
+            ops: unsafe { (*self.record).ops_ptr() },
             instance: self.instance,
         }
     }
@@ -238,7 +272,9 @@ impl Instance {
                 close_files(state)
             }
             (RUNNING, PRE_COPY) | (RUNNING_P2P, PRE_COPY_P2P) | (STOP, STOP_COPY) => {
-                let file = new_file(migration, self.vendor(), 0)?;
+                // SAFETY: By the type invariant `instance` is live.
+                let size = unsafe { self.ops().migration_data_size(self.instance) };
+                let file = new_file(migration, self.vendor(), size)?;
                 append(&file, SavePhase::Initial)?;
                 if next == STOP_COPY {
                     append(&file, SavePhase::StopCopy)?;
@@ -399,6 +435,10 @@ unsafe extern "C" fn save_read(
             return Err(ENODEV);
         }
         let start = stream.pos;
+        if start == stream.data.len() && len > 0 && !stream.complete {
+            // The end for now: the rest comes when the device stops.
+            return Err(Error::from_errno(-(bindings::ENOMSG as i32)));
+        }
         let n = len.min(stream.data.len() - start);
         UserSlice::new(buf as UserPtr, n)
             .writer()
@@ -427,16 +467,19 @@ unsafe extern "C" fn resume_write(
             .checked_add(len)
             .filter(|&end| end <= file.limit)
             .ok_or(ENOMEM)?;
-        // The stream grows only by writes the vendor accepts.
-        let mut next = KVec::with_capacity(end, GFP_KERNEL)?;
-        next.extend_from_slice(&stream.data, GFP_KERNEL)?;
-        next.extend_with(len, 0, GFP_KERNEL)?;
-        UserSlice::new(buf as UserPtr, len)
+        // Within the room reserved at open: no reallocation, no copy of what came before.
+        stream.data.extend_with(len, 0, GFP_KERNEL)?;
+        let taken = UserSlice::new(buf as UserPtr, len)
             .reader()
-            .read_slice(&mut next[old..])?;
-        // SAFETY: The file is enabled, so the vendor and its instance are alive.
-        unsafe { (*vendor.ops).check_state(vendor.instance, &next) }?;
-        stream.data = next;
+            .read_slice(&mut stream.data[old..])
+            // SAFETY: The file is enabled, so the vendor and its instance are alive.
+            .and_then(|()| unsafe { (*vendor.ops).check_state(vendor.instance, &stream.data) });
+        if let Err(e) = taken {
+            // The stream grows only by writes the vendor accepts.
+            // SAFETY: `old` is below the length, and bytes need no dropping.
+            unsafe { stream.data.set_len(old) };
+            return Err(e);
+        }
         stream.pos = end;
         Ok(len as isize)
     })
@@ -480,6 +523,30 @@ unsafe extern "C" fn save_ioctl(filp: *mut bindings::file, cmd: c_uint, arg: c_u
     })
 }
 
+/// Readable when a saving stream has bytes to read or has ended; an error once it is disabled.
+///
+/// # Safety
+///
+/// Called by the VFS for one of our data files; `table` is null or a valid poll table.
+unsafe extern "C" fn save_poll(
+    filp: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+) -> bindings::__poll_t {
+    // SAFETY: Guaranteed by the caller.
+    let file = unsafe { data_file(filp) };
+    // SAFETY: `filp` and `table` come from the VFS; `readers` lives as long as the file,
+    // which outlives every poll table entry (epoll drops its entries before `release`).
+    unsafe { bindings::poll_wait(filp, file.readers.get(), table) };
+    let stream = file.stream.lock();
+    if stream.vendor.is_none() {
+        bindings::EPOLLERR
+    } else if stream.pos < stream.data.len() || stream.complete {
+        bindings::EPOLLIN | bindings::EPOLLRDNORM
+    } else {
+        0
+    }
+}
+
 /// # Safety
 ///
 /// Called by the VFS once, when the last reference to one of our data files goes.
@@ -498,6 +565,7 @@ const fn empty_fops() -> bindings::file_operations {
 pub(crate) static SAVE_FOPS: Table<bindings::file_operations> = Table::new({
     let mut fops = empty_fops();
     fops.read = Some(save_read);
+    fops.poll = Some(save_poll);
     fops.unlocked_ioctl = Some(save_ioctl);
     fops.release = Some(release);
     fops

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Instance and module lifecycle: remove while the device fd is open, vendor
- * module unload with live instances, reload and create again, and unloading
- * the core while a parent is registered.
+ * module unload with live instances or right after the last one went away,
+ * reload and create again, and unloading the core while a parent is
+ * registered.
  *
  * Module names come from the environment (MDEV_CORE_MODULE,
  * MDEV_MTTY_MODULE) so the same test runs on every stack.
@@ -103,11 +104,14 @@ TEST(unload_vendor_with_live_instances)
 	EXPECT_FALSE(path_exists(MDEV_CLASS "/mtty"));
 	EXPECT_EQ(-ENOENT, mdev_create("mtty-1", uuid[0]));
 
-	/* reload: a clean budget, and the same UUIDs can be used again */
+	/*
+	 * reload: a clean budget, and the same UUIDs can be used again once
+	 * the removed instances are released
+	 */
 	ASSERT_EQ(0, module_load(mtty_mod()));
-	EXPECT_EQ(avail, mdev_available("mtty-2"));
-	ASSERT_EQ(0, mdev_create("mtty-1", uuid[0]));
-	ASSERT_EQ(0, mdev_create("mtty-2", uuid[1]));
+	EXPECT_EQ(avail, mdev_wait_available("mtty-2", avail, 10000));
+	ASSERT_EQ(0, mdev_create_wait("mtty-1", uuid[0], 10000));
+	ASSERT_EQ(0, mdev_create_wait("mtty-2", uuid[1], 10000));
 	EXPECT_EQ(0, mdev_remove(uuid[0]));
 	EXPECT_EQ(0, mdev_remove(uuid[1]));
 }
@@ -128,6 +132,35 @@ TEST(unload_vendor_refused_while_device_open)
 	ASSERT_EQ(0, module_unload(mtty_mod()));
 	EXPECT_FALSE(mdev_exists(uuid));
 	ASSERT_EQ(0, module_load(mtty_mod()));
+}
+
+/*
+ * The parent's records must outlive the release callbacks of its types and
+ * instances, which the kernel may run seconds after the last put
+ * (DEBUG_KOBJECT_RELEASE on the test kernel): unload the vendor as soon as
+ * its last instance is gone, again and again. A record freed with the
+ * vendor module is a use-after-free that KASAN reports.
+ */
+TEST(unload_vendor_right_after_remove)
+{
+	char uuid[2][UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+	int round;
+
+	for (round = 0; round < 5; round++) {
+		uuid_gen(uuid[0]);
+		uuid_gen(uuid[1]);
+		ASSERT_EQ(0, mdev_create("mtty-1", uuid[0]));
+		ASSERT_EQ(0, mdev_create("mtty-2", uuid[1]));
+		ASSERT_EQ(0, vfio_open_mdev(uuid[1], &vd));
+		EXPECT_EQ(0x32534348, cfg_read32(vd.device, 0));
+		vfio_close_mdev(&vd);
+		EXPECT_EQ(0, mdev_remove(uuid[0]));
+		EXPECT_EQ(0, mdev_remove(uuid[1]));
+		ASSERT_EQ(0, module_unload(mtty_mod())) TH_LOG("round %d", round);
+		EXPECT_FALSE(path_exists(MDEV_CLASS "/mtty"));
+		ASSERT_EQ(0, module_load(mtty_mod())) TH_LOG("round %d", round);
+	}
 }
 
 TEST(unload_core_refused_while_parent_registered)

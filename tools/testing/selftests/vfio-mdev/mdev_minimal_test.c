@@ -256,8 +256,16 @@ TEST_F(dev, bad_region_access)
 				       CFG_SIZE - 2, &v, 4));
 	EXPECT_EQ(-EINVAL, region_read(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
 				       CFG_SIZE, &v, 1));
-	EXPECT_EQ(-EINVAL, region_read(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
-				       0, big, sizeof(big)));
+	/*
+	 * an access that runs past the end moves what lies before it and
+	 * says so with a short count (vfio_mdev stops at the first chunk the
+	 * device refuses); only an access that moves nothing fails
+	 */
+	EXPECT_EQ(CFG_SIZE, region_read(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
+					0, big, sizeof(big)));
+	EXPECT_EQ(CFG_SIZE, region_write(self->fd,
+					 VFIO_PCI_CONFIG_REGION_INDEX, 0, big,
+					 sizeof(big)));
 	EXPECT_EQ(-EINVAL, region_write(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
 					CFG_SIZE - 1, &v, 2));
 	/* regions the device does not have */

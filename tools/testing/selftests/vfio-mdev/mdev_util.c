@@ -242,39 +242,92 @@ ssize_t region_write(int fd, int index, uint64_t off, const void *buf,
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * The register helpers below have no way to return an error: one that cannot
+ * do its transfer fails the calling test on the spot (the harness reports the
+ * signal), so a failed read can never pass for a register value.
+ */
+static void io_failed(const char *what, unsigned int off, ssize_t ret)
+{
+	fprintf(stderr, "# %s at 0x%x failed: %s\n", what, off,
+		ret < 0 ? strerror(-ret) : "short transfer");
+	abort();
+}
+
+static void region_io(int fd, int index, unsigned int off, void *buf,
+		      size_t len, bool write, const char *what)
+{
+	ssize_t n = write ? region_write(fd, index, off, buf, len) :
+			    region_read(fd, index, off, buf, len);
+
+	if (n != (ssize_t)len)
+		io_failed(what, off, n);
+}
+
 uint8_t bar_read8(int fd, int bar, unsigned int reg)
 {
-	uint8_t v = 0xee;
+	uint8_t v;
 
-	if (region_read(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &v, 1) != 1)
-		return 0xee;
+	region_io(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &v, 1, false,
+		  "bar_read8");
 	return v;
 }
 
 void bar_write8(int fd, int bar, unsigned int reg, uint8_t val)
 {
-	region_write(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &val, 1);
+	region_io(fd, VFIO_PCI_BAR0_REGION_INDEX + bar, reg, &val, 1, true,
+		  "bar_write8");
 }
 
 uint32_t cfg_read32(int fd, unsigned int off)
 {
-	uint32_t v = 0xdeadbeef;
+	uint32_t v;
 
-	region_read(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 4);
+	region_io(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 4, false,
+		  "cfg_read32");
 	return v;
 }
 
 uint16_t cfg_read16(int fd, unsigned int off)
 {
-	uint16_t v = 0xdead;
+	uint16_t v;
 
-	region_read(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 2);
+	region_io(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &v, 2, false,
+		  "cfg_read16");
 	return v;
 }
 
 void cfg_write32(int fd, unsigned int off, uint32_t val)
 {
-	region_write(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &val, 4);
+	region_io(fd, VFIO_PCI_CONFIG_REGION_INDEX, off, &val, 4, true,
+		  "cfg_write32");
+}
+
+int mdev_create_wait(const char *type, const char *uuid, int ms)
+{
+	int err;
+
+	for (;;) {
+		err = mdev_create(type, uuid);
+		if ((err != -EEXIST && err != -ENOSPC && err != -EUSERS) ||
+		    ms <= 0)
+			return err;
+		msleep(50);
+		ms -= 50;
+	}
+}
+
+long mdev_wait_available(const char *type, long n, int ms)
+{
+	long avail;
+
+	for (;;) {
+		avail = mdev_available(type);
+		if (avail == n || ms <= 0)
+			return avail;
+		msleep(50);
+		ms -= 50;
+	}
 }
 
 const char *module_name(const char *env, const char *def)

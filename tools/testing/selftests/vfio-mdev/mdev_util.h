@@ -41,6 +41,15 @@ void uuid_gen(char *out);
 /* 0 or -errno of the write to create / remove. */
 int mdev_create(const char *type, const char *uuid);
 int mdev_remove(const char *uuid);
+/*
+ * Create, waiting up to @ms for what a removal gives back: an instance's
+ * UUID and budget slot return when its release callback runs, which the
+ * kernel may delay (DEBUG_KOBJECT_RELEASE: up to 4 s). Retries only on
+ * EEXIST, ENOSPC and EUSERS; 0 or the last -errno.
+ */
+int mdev_create_wait(const char *type, const char *uuid, int ms);
+/* Wait up to @ms for @type's available_instances to reach @n; the last value. */
+long mdev_wait_available(const char *type, long n, int ms);
 bool mdev_exists(const char *uuid);
 /* Remove every instance of @type; returns how many were removed. */
 int mdev_remove_all(const char *type);
@@ -60,6 +69,10 @@ void vfio_close_mdev(struct vfio_dev *vd);
 ssize_t region_read(int fd, int index, uint64_t off, void *buf, size_t len);
 ssize_t region_write(int fd, int index, uint64_t off, const void *buf,
 		     size_t len);
+/*
+ * Register access: a transfer that fails or comes up short fails the calling
+ * test (abort), never returns a stand-in value.
+ */
 uint8_t bar_read8(int fd, int bar, unsigned int reg);
 void bar_write8(int fd, int bar, unsigned int reg, uint8_t val);
 uint32_t cfg_read32(int fd, unsigned int off);

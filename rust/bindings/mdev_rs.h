@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Headers of the mdev stack for which bindgen generates Rust bindings,
+ * included by rust/bindings/bindings_helper.h (patches/0002-*). Every C
+ * symbol the Rust mdev core, vfio_mdev and the kernel crate's mdev, vfio
+ * and eventfd modules call is declared by one of these: no hand-written
+ * prototypes on the Rust side.
+ *
+ * Sorted alphabetically.
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/eventfd.h>
+#include <linux/kobject.h>
+#include <linux/mdev.h>
+#include <linux/poll.h>
+#include <linux/sysfs.h>
+#include <linux/uuid.h>
+#include <linux/vfio.h>
+
+/* vfio_mdev's entry points, from the project's tree (src/mdev-rs/). */
+#include "../../mdev-rs/drivers/vfio/mdev/vfio_mdev.h"
+
+/* bindgen cannot evaluate the casts in these. */
+const __poll_t RUST_CONST_HELPER_EPOLLIN = EPOLLIN;
+const __poll_t RUST_CONST_HELPER_EPOLLRDNORM = EPOLLRDNORM;
+const __poll_t RUST_CONST_HELPER_EPOLLERR = EPOLLERR;
