@@ -825,10 +825,10 @@ impl<T: Driver> PinnedDrop for Registration<T> {
             unsafe { bindings::device_unregister((*self.record).dev()) };
         }
         if !self.class.is_null() {
+            // The parent device may outlive the class, but it has its own release callback, so
+            // the driver core never looks at the class again.
             // SAFETY: By the type invariant `class` is the class this registration created; its
-            // only device is gone from it (`device_unregister` above). The device may outlive
-            // the class, but has its own release callback, so the driver core never looks at
-            // the class again.
+            // only device left it in `device_unregister` above.
             unsafe { bindings::class_destroy(self.class) };
         }
     }
