@@ -476,7 +476,7 @@ unsafe extern "C" fn resume_write(
             .and_then(|()| unsafe { (*vendor.ops).check_state(vendor.instance, &stream.data) });
         if let Err(e) = taken {
             // The stream grows only by writes the vendor accepts.
-            // SAFETY: `old` is below the length, and bytes need no dropping.
+            // SAFETY: `old` is at most the length, and bytes need no dropping.
             unsafe { stream.data.set_len(old) };
             return Err(e);
         }
