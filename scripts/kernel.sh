@@ -63,27 +63,32 @@ kmake -s -j"$JOBS" M="$KDIR/src/mdev-rs" CLIPPY=1 KRUSTFLAGS=-Dwarnings \
 	KCFLAGS=-Werror modules
 check_config
 
-# Type-check a module of the project as if an option were off, without a
+# Type-check Rust code of the project as if an option were off, without a
 # second kernel build: rerun its compile command (from kbuild's .cmd file)
-# with that option dropped from the Rust cfg list and only metadata out.
-# It checks the module's own cfg branches, against the bindings of this
-# kernel. usage: check_cfg_off MODULE_DIR OBJECT CONFIG_OPTION
+# with that option dropped from the Rust cfg list and only metadata out, to
+# a scratch directory, by rustc (clippy-driver misjudges lint expectations
+# without code generation). It checks the code's own cfg branches, against
+# the bindings of this kernel. usage: check_cfg_off DIR OBJECT CONFIG_OPTION,
+# DIR relative to the build output (the kernel crate: rust) or absolute.
 check_cfg_off() {
-	local dir=$KDIR/src/mdev-rs/$1 obj=$2 opt=$3 tmp cmd
+	local dir=$1 obj=$2 opt=$3 tmp cmd
 	tmp=$(mktemp -d)
 	grep -v "^--cfg=$opt\(\b\|=\)" "$KDIR/obj/include/generated/rustc_cfg" > "$tmp/rustc_cfg"
 	if grep -q -e "^--cfg=$opt\$" -e "^--cfg=$opt=" "$tmp/rustc_cfg"; then
 		echo "kernel: cannot drop $opt" >&2
 		return 1
 	fi
-	cmd=$(sed -n "s/^savedcmd_[^ ]* := //p" "$dir/.$obj.o.cmd" |
+	cmd=$(cd "$KDIR/obj" && sed -n "s/^savedcmd_[^ ]* := //p" "$dir/.$obj.o.cmd" |
 	      sed -e "s|@./include/generated/rustc_cfg|@$tmp/rustc_cfg|" \
+		  -e "s|^\(OBJTREE=[^ ]* \)\?[^ ]*clippy-driver |\1$RUSTC |" \
 		  -e "s|--emit=dep-info=[^ ]*||" \
+		  -e "s|--emit=metadata=[^ ]*||" \
 		  -e "s|--emit=obj=[^ ]*|--emit=metadata=$tmp/$obj.rmeta|" \
 		  -e "s|--out-dir [^ ]*|--out-dir $tmp|")
 	(cd "$KDIR/obj" && RUSTC_BOOTSTRAP=1 eval "$cmd") || { rm -rf "$tmp"; echo "kernel: $obj does not build without $opt" >&2; return 1; }
 	rm -rf "$tmp"
 	echo "kernel: $obj type-checks without $opt"
 }
-check_cfg_off drivers/vfio/mdev vfio_mdev_core CONFIG_IOMMUFD
+# The iommufd slots of the mdev binding's vfio_device_ops.
+check_cfg_off rust kernel CONFIG_IOMMUFD
 echo "kernel: ok $(cat "$KDIR/obj/include/config/kernel.release")"

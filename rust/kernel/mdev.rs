@@ -9,17 +9,21 @@
 //! `vfio_mdev`, and undoes all of it when dropped, removing every instance first.
 //!
 //! Each instance created through sysfs gets its own [`Driver::Instance`], built by
-//! [`Driver::create`]. `vfio_mdev` makes it a VFIO device with an emulated IOMMU (a VFIO group,
-//! an IOMMU group, `/dev/vfio/<n>` and the iommufd cdev when configured) and forwards the device
-//! file's operations to the driver's instance callbacks. The standard `VFIO_DEVICE_*` ioctls
-//! reach the driver already decoded (see [`crate::vfio`]).
+//! [`Driver::create`] and held through [`ForeignOwnable`] (a `Pin<KBox<_>>`, or an `Arc` that
+//! objects the instance exports can share). `vfio_mdev`, the mdev driver of every parent, makes
+//! the instance a VFIO device with an emulated IOMMU (a VFIO group, an IOMMU group,
+//! `/dev/vfio/<n>` and the iommufd cdev when configured). The device's `vfio_device_ops` are
+//! the driver's own: a table built for `T` in which a slot is filled only when `T` implements the
+//! callback behind it (`T::HAS_*`), as with every `#[vtable]` trait. The standard
+//! `VFIO_DEVICE_*` ioctls reach the driver decoded (see [`crate::vfio`]): argument sizes,
+//! user copies and capability chains are done here.
 //!
 //! ```ignore
 //! struct Card;
 //!
 //! #[vtable]
 //! impl mdev::Driver for Card {
-//!     type Instance = Port;
+//!     type Instance = Pin<KBox<Port>>;
 //!     const DEVICE_API: &'static CStr = vfio::DEVICE_API_PCI;
 //!     const TYPES: &'static [mdev::TypeInfo] =
 //!         &[mdev::TypeInfo { sysfs_name: c_str!("1"), name: c_str!("One port") }];
@@ -28,34 +32,48 @@
 //!     fn create(&self, _mdev: &mdev::Device, _type_index: usize) -> Result<Pin<KBox<Port>>> {
 //!         KBox::pin_init(Port::new(), GFP_KERNEL)
 //!     }
-//!     // device_info, region_info, read, write, ...
+//!     fn read(&self, _mdev: &mdev::Device, port: Pin<&Port>, buf: &mut [u8], offset: u64)
+//!         -> Result<usize> { port.read(buf, offset) }
+//!     // device_info, region_info, write, ...
 //! }
 //!
-//! let reg = mdev::Registration::<Card>::new(module, c_str!("card"), Card)?;
+//! let reg = KBox::pin_init(mdev::Registration::new(module, c_str!("card"), Card), GFP_KERNEL)?;
 //! ```
+//!
+//! Lifetimes: the C records of a parent ([`ParentRecord`]) are freed by the release of the
+//! parent device, and every VFIO device's `release` is a function of the kernel image that lets
+//! go of its parent's record; a registration waits for the last of its VFIO devices to be
+//! released before it returns from `drop`. So neither a delayed kobject release nor a VFIO core
+//! path that runs after `remove` ever reaches a record, a table or a function of an unloaded
+//! vendor module.
 //!
 //! The parts of this module that call into `vfio_mdev` (and through it the mdev core) are
 //! generic over the driver, so they are compiled into the vendor module: the kernel crate itself
-//! never references a symbol of a loadable module.
+//! never references a symbol of a loadable module (the VFIO core it calls is built in).
 //!
 //! C header: [`include/linux/mdev.h`](srctree/include/linux/mdev.h)
 
 use crate::{
-    bindings,
-    error::{code::*, from_err_ptr, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
+    bindings, device,
+    error::{from_err_ptr, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
     ffi::{c_uint, c_void},
+    init::PinInit,
     prelude::*,
     str::{CStr, CString},
-    types::{ForeignOwnable, Opaque},
+    types::{AlwaysRefCounted, ForeignOwnable, Opaque},
     uaccess::UserPtr,
     vfio, ThisModule,
 };
 use core::{
+    marker::PhantomPinned,
     mem::MaybeUninit,
     pin::Pin,
     ptr::{self, NonNull},
     sync::atomic::{AtomicUsize, Ordering},
 };
+
+mod adapter;
+mod migration;
 
 /// Counts the objects whose release callbacks are code of the calling module, so that the
 /// module's exit can wait until the last of them has run.
@@ -85,14 +103,34 @@ impl ReleaseTracker {
     }
 
     /// The release callback of a counted object has done everything but return.
-    pub fn put(&self) {
+    ///
+    /// # Safety
+    ///
+    /// Called once for each [`ReleaseTracker::get`], by the object's release callback, after its
+    /// last use of anything [`ReleaseTracker::wait_idle`] protects: an extra `put` would let a
+    /// module go while a release callback still runs its code.
+    pub unsafe fn put(&self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
 
-    /// Sleeps until every counted object has been released.
+    /// Sleeps until every counted object has been released, saying so in the kernel log every
+    /// ten seconds (a reference that is never dropped keeps its module from unloading, as
+    /// `vfio_unregister_group_dev` waits for a device file that is never closed).
+    ///
+    /// This function may sleep.
     pub fn wait_idle(&self) {
-        while self.0.load(Ordering::Acquire) != 0 {
-            // SAFETY: Sleeping is allowed: module exit runs in process context.
+        let mut polls = 0u32;
+        loop {
+            let left = self.0.load(Ordering::Acquire);
+            if left == 0 {
+                return;
+            }
+            polls = polls.wrapping_add(1);
+            if polls % 1000 == 0 {
+                crate::pr_warn!("mdev: waiting for the release of {} objects\n", left);
+            }
+            // SAFETY: `msleep` has no memory-safety requirement; callers may sleep, as this
+            // function's documentation says.
             unsafe { bindings::msleep(10) };
         }
     }
@@ -114,11 +152,14 @@ pub struct TypeInfo {
 
 /// A mediated device instance (`struct mdev_device`), as its vendor driver sees it.
 ///
+/// Reference counted: an [`ARef<Device>`](crate::types::ARef) keeps the instance's
+/// `struct mdev_device` (and through it its type and parent records) alive, though not bound to
+/// the driver.
+///
 /// # Invariants
 ///
-/// The wrapped `struct mdev_device` is alive and bound to the driver for the lifetime of every
-/// reference to it that this module hands out, and its parent was registered by a
-/// [`Registration`].
+/// The wrapped `struct mdev_device` has a non-zero reference count, and its type is a type of a
+/// parent built by [`Registration`] (a [`TypeRecord`]).
 #[repr(transparent)]
 pub struct Device(Opaque<bindings::mdev_device>);
 
@@ -127,9 +168,9 @@ impl Device {
     ///
     /// # Safety
     ///
-    /// `ptr` must point to a live `struct mdev_device` that stays alive and bound to its driver
-    /// for the lifetime `'a`, and whose parent was registered by a [`Registration`] (so that its
-    /// type is a [`TypeRecord`], which [`Device::type_index`] reads).
+    /// `ptr` must point to a `struct mdev_device` whose reference count stays non-zero for the
+    /// lifetime `'a`, and whose parent was registered by a [`Registration`] (so that its type is
+    /// a [`TypeRecord`], which [`Device::type_index`] reads).
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_device) -> &'a Self {
         // INVARIANT: guaranteed by the caller.
         // SAFETY: `Device` is a transparent wrapper of `struct mdev_device`, which the caller
@@ -137,43 +178,84 @@ impl Device {
         unsafe { &*ptr.cast() }
     }
 
-    /// The instance's UUID, in the byte order of its string form.
+    fn as_raw(&self) -> *mut bindings::mdev_device {
+        self.0.get()
+    }
+
+    /// The instance's UUID, in the byte order of its string form (RFC 4122).
     pub fn uuid(&self) -> [u8; 16] {
+        // Where each byte of the string form is in a `guid_t`, whose first three fields are
+        // little-endian (the core parses and prints the UUID as one).
+        const GUID_ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
         // SAFETY: By the type invariant the device is alive; the core sets the UUID before the
         // device is added and never changes it.
-        unsafe { (*self.0.get()).uuid.b }
+        let guid = unsafe { (*self.as_raw()).uuid.b };
+        GUID_ORDER.map(|i| guid[i])
     }
 
     /// The instance's device name: its UUID as text.
     pub fn name(&self) -> &CStr {
         // SAFETY: By the type invariant the device is alive; its name is set before it is added
         // and lives as long as the device.
-        unsafe { CStr::from_char_ptr(bindings::dev_name(ptr::addr_of_mut!((*self.0.get()).dev))) }
+        unsafe { CStr::from_char_ptr(bindings::dev_name(ptr::addr_of_mut!((*self.as_raw()).dev))) }
     }
 
     /// The index in [`Driver::TYPES`] of the instance's type.
     pub fn type_index(&self) -> usize {
-        // SAFETY: By the type invariant the device is alive, and its type is one of the types of
-        // a parent built by `Registration`, whose types are `TypeRecord`s.
-        unsafe { (*TypeRecord::from_type((*self.0.get()).type_)).index }
+        // SAFETY: By the type invariant the device is alive and holds a reference on its type
+        // (which holds one on its parent's record), a `TypeRecord`.
+        unsafe { (*TypeRecord::from_type((*self.as_raw()).type_)).index }
     }
 }
 
+impl AsRef<device::Device> for Device {
+    fn as_ref(&self) -> &device::Device {
+        // SAFETY: By the type invariant the embedded `struct device` is alive as long as `self`.
+        unsafe { device::Device::as_ref(ptr::addr_of_mut!((*self.as_raw()).dev)) }
+    }
+}
+
+// SAFETY: An mdev instance is reference counted through its embedded `struct device`.
+unsafe impl AlwaysRefCounted for Device {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant the reference count is non-zero.
+        unsafe { bindings::get_device(ptr::addr_of_mut!((*self.as_raw()).dev)) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference, so the device is alive.
+        unsafe { bindings::put_device(ptr::addr_of_mut!((*obj.as_ref().as_raw()).dev)) };
+    }
+}
+
+// SAFETY: The driver core's reference counting and the fields read here (set before the device
+// is added, never changed) allow use from any thread.
+unsafe impl Send for Device {}
+
+// SAFETY: As above: every method only reads data that never changes.
+unsafe impl Sync for Device {}
+
+/// A borrow of an instance's state, as instance callbacks receive it.
+pub type InstanceRef<'a, T> = <<T as Driver>::Instance as ForeignOwnable>::Borrowed<'a>;
+
 /// The callbacks of a mediated-device vendor driver.
 ///
-/// The implementing type is the parent's data; [`Driver::Instance`] is the state of one
-/// instance. Parent callbacks run in sysfs context; instance callbacks run on behalf of the
-/// VFIO device file, possibly concurrently with each other.
+/// The implementing type is the parent's data; [`Driver::Instance`] holds the state of one
+/// instance. Parent callbacks run in sysfs context; instance callbacks run on behalf of the VFIO
+/// device file, possibly concurrently with each other, and receive the parent's data, the
+/// instance's device and a borrow of its state.
 ///
-/// Callbacks that a driver does not implement answer as follows: `read` and `write` with
-/// `EINVAL`, as an empty `vfio_device_ops` slot does; the ioctl callbacks (the decoded
-/// `VFIO_DEVICE_*` requests and [`Driver::ioctl`]) with `ENOTTY`, as upstream's drivers answer
-/// an ioctl they do not handle (an empty `ioctl` slot would give `EINVAL` for every ioctl,
-/// `VFIO_DEVICE_GET_INFO` included).
+/// An instance callback the driver does not implement leaves its slot of the device's
+/// `vfio_device_ops` empty, so the VFIO core answers for it: `read` and `write` fail with
+/// `EINVAL`, and without any of the ioctl callbacks every ioctl does too. With some of them, a
+/// decoded request whose callback is missing goes to [`Driver::ioctl`], and without that fails
+/// with `ENOTTY`. Callbacks that only work together (the three of dirty logging, `set_irqs` with
+/// `device_info` and `irq_info`, instance attributes with their `show`, migration flags with
+/// the migration callbacks) are checked when the driver is built.
 #[macros::vtable]
 pub trait Driver: Sized + Send + Sync + 'static {
     /// The state of one instance.
-    type Instance: Send + Sync + 'static;
+    type Instance: ForeignOwnable + Send + Sync;
 
     /// The `device_api` of every type, e.g. [`vfio::DEVICE_API_PCI`].
     const DEVICE_API: &'static CStr;
@@ -189,112 +271,198 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// Names of the instance attributes, shown by [`Driver::show_instance_attribute`].
     const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[];
 
+    /// The `VFIO_MIGRATION_*` flags of [`vfio::migration`] the device supports; zero (the
+    /// default) means no live migration. With flags, the driver implements
+    /// [`Driver::migration_data_size`], [`Driver::save_state`] and [`Driver::load_state`].
+    const MIGRATION_FLAGS: u32 = 0;
+
     /// How many more instances of type `type_index` can be created now.
     fn available_instances(&self, type_index: usize) -> usize;
 
     /// Text for the type's `description` file. Without it the file does not exist.
     fn description(&self, _type_index: usize) -> Result<CString> {
-        kernel::build_error(VTABLE_DEFAULT_ERROR)
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Creates the state of a new instance of type `type_index`. An error fails the `create`
     /// write with that errno.
-    fn create(&self, mdev: &Device, type_index: usize) -> Result<Pin<KBox<Self::Instance>>>;
+    fn create(&self, mdev: &Device, type_index: usize) -> Result<Self::Instance>;
 
     /// Takes back an instance's state when the instance is removed. By then its device file is
     /// closed. The default drops it.
-    fn remove(&self, _instance: Pin<KBox<Self::Instance>>) {}
+    fn remove(&self, _mdev: &Device, _instance: Self::Instance) {}
 
     /// The device file is opened for the first time since it was last closed.
-    fn open(_instance: &Self::Instance) -> Result {
-        Ok(())
+    fn open(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// The last user of the device file closed it.
-    fn close(_instance: &Self::Instance) {}
+    fn close(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
 
     /// Reads `buf.len()` bytes at `offset` of the device file; returns how many were read.
-    fn read(_instance: &Self::Instance, _buf: &mut [u8], _offset: u64) -> Result<usize> {
-        Err(EINVAL)
+    fn read(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _buf: &mut [u8],
+        _offset: u64,
+    ) -> Result<usize> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Writes `buf` at `offset` of the device file; returns how many bytes were written.
-    fn write(_instance: &Self::Instance, _buf: &[u8], _offset: u64) -> Result<usize> {
-        Err(EINVAL)
+    fn write(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _buf: &[u8],
+        _offset: u64,
+    ) -> Result<usize> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Answers `VFIO_DEVICE_GET_INFO`.
-    fn device_info(_instance: &Self::Instance) -> Result<vfio::DeviceInfo> {
-        Err(ENOTTY)
+    fn device_info(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+    ) -> Result<vfio::DeviceInfo> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Answers `VFIO_DEVICE_GET_REGION_INFO` for region `index`.
-    fn region_info(_instance: &Self::Instance, _index: u32) -> Result<vfio::RegionInfo> {
-        Err(ENOTTY)
+    /// Answers `VFIO_DEVICE_GET_REGION_INFO` for region `index`; capabilities of the region
+    /// (e.g. its type, [`vfio::CapChain::add_region_type`]) go to `caps`.
+    fn region_info(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _index: u32,
+        _caps: &mut vfio::CapChain,
+    ) -> Result<vfio::RegionInfo> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Answers `VFIO_DEVICE_GET_IRQ_INFO` for interrupt index `index`.
-    fn irq_info(_instance: &Self::Instance, _index: u32) -> Result<vfio::IrqInfo> {
-        Err(ENOTTY)
+    fn irq_info(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _index: u32,
+    ) -> Result<vfio::IrqInfo> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Answers `VFIO_DEVICE_RESET`.
-    fn reset(_instance: &Self::Instance) -> Result {
-        Err(ENOTTY)
+    fn reset(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Answers `VFIO_DEVICE_SET_IRQS`. Without it the ioctl goes to [`Driver::ioctl`].
-    fn set_irqs(_instance: &Self::Instance, _set: vfio::IrqSet<'_>) -> Result {
-        kernel::build_error(VTABLE_DEFAULT_ERROR)
+    /// Answers `VFIO_DEVICE_SET_IRQS`, checked against [`Driver::device_info`] and
+    /// [`Driver::irq_info`].
+    fn set_irqs(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _set: vfio::IrqSet<'_>,
+    ) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Answers any other ioctl of the device file; `arg` is its argument as userspace passed it.
+    fn ioctl(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _cmd: u32,
+        _arg: UserPtr,
+    ) -> Result<isize> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Asks the user of the device file to release it (the instance is being removed);
+    /// `count` says how many times it was asked before.
+    fn request(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>, _count: u32) {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Text of instance attribute `index` of [`Driver::INSTANCE_ATTRIBUTES`] (a newline is
     /// added).
     fn show_instance_attribute(
+        &self,
         _mdev: &Device,
-        _instance: &Self::Instance,
+        _instance: InstanceRef<'_, Self>,
         _index: usize,
     ) -> Result<CString> {
-        Err(EIO)
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
-
-    /// The `VFIO_MIGRATION_*` flags of [`vfio::migration`] the device supports; zero (the
-    /// default) means no live migration.
-    const MIGRATION_FLAGS: u32 = 0;
 
     /// The most bytes a complete migration stream of the instance holds: the stop-copy length
     /// reported to userspace, and the limit of a resuming stream.
-    fn migration_data_size(_instance: &Self::Instance) -> usize {
-        0
+    fn migration_data_size(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> usize {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Bytes to append to the instance's saving stream in `phase`.
     fn save_state(
-        _instance: &Self::Instance,
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
         _phase: vfio::migration::SavePhase,
     ) -> Result<KVec<u8>> {
-        Err(ENOTTY)
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Checks a resuming stream as it arrives: called after each write with all bytes so far.
-    /// An error fails that write.
-    fn check_state(_instance: &Self::Instance, _data: &[u8]) -> Result {
-        Ok(())
+    /// An error fails that write. Without it every write is accepted up to the size limit.
+    fn check_state(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _data: &[u8],
+    ) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
     /// Loads a complete resuming stream into the (stopped) instance.
-    fn load_state(_instance: &Self::Instance, _data: &[u8]) -> Result {
-        Err(ENOTTY)
+    fn load_state(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>, _data: &[u8]) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Answers any other ioctl of the device file; `arg` is its argument as userspace passed it.
-    fn ioctl(_instance: &Self::Instance, _cmd: u32, _arg: UserPtr) -> Result<isize> {
-        Err(ENOTTY)
+    /// Starts dirty-page logging (`VFIO_DEVICE_FEATURE_DMA_LOGGING_START`) with the given page
+    /// size, which the driver may change to the one it tracks. Only a driver that implements
+    /// this (and [`Driver::log_stop`] and [`Driver::log_read_and_clear`]) offers dirty logging;
+    /// one whose device never writes guest memory can offer it with nothing to report. The VFIO
+    /// core does not stop logging when the device file is closed: a driver that tracks pages
+    /// stops in [`Driver::close`].
+    fn log_start(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _page_size: &mut u64,
+    ) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Asks the user of the device file to release it (the instance is being removed);
-    /// `count` says how many times it was asked before.
-    fn request(_instance: &Self::Instance, _count: u32) {}
+    /// Stops dirty-page logging.
+    fn log_stop(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Reports and clears the pages the device dirtied in `iova..iova + length`. Reporting a
+    /// page needs a binding of `iova_bitmap_set`, which no driver has used yet: today only
+    /// "nothing dirty" can be answered.
+    fn log_read_and_clear(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _iova: u64,
+        _length: u64,
+    ) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A type of a parent, as handed to the mdev core.
@@ -322,140 +490,29 @@ impl TypeRecord {
     }
 }
 
-/// The type-erased parent interface that `vfio_mdev` calls. Not for vendor drivers.
+/// What `vfio_mdev`, the mdev driver of every parent, calls for a parent: built for each
+/// [`Driver`] by [`Registration`]. Not for vendor drivers.
 ///
-/// Instances cross it as the pointers [`ParentOps::create`] returns.
+/// These are the parent-level operations of an mdev driver (`struct mdev_driver`); everything
+/// an instance's device file does goes through the driver's own `vfio_device_ops`.
 #[doc(hidden)]
-pub trait ParentOps: Sync {
+pub struct ParentHooks {
     /// See [`Driver::available_instances`].
-    fn available(&self, type_index: usize) -> usize;
-    /// Whether [`Driver::description`] is implemented.
-    fn has_description(&self) -> bool;
-    /// See [`Driver::description`].
-    fn description(&self, type_index: usize) -> Result<CString>;
-    /// Creates an instance; see [`Driver::create`].
-    ///
-    /// # Safety
-    ///
-    /// `mdev` must be a live instance of one of this parent's types, alive until the pointer
-    /// returned is passed to [`ParentOps::destroy`].
-    unsafe fn create(&self, mdev: *mut bindings::mdev_device) -> Result<*const c_void>;
-    /// Destroys an instance; see [`Driver::remove`].
-    ///
-    /// # Safety
-    ///
-    /// `instance` must come from [`ParentOps::create`] of this parent, and must not be used
-    /// afterwards.
-    unsafe fn destroy(&self, instance: *const c_void);
-    /// See [`Driver::open`].
-    ///
-    /// # Safety
-    ///
-    /// `instance` must come from [`ParentOps::create`] of this parent and not be destroyed.
-    unsafe fn open(&self, instance: *const c_void) -> Result;
-    /// See [`Driver::close`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn close(&self, instance: *const c_void);
-    /// See [`Driver::read`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn read(&self, instance: *const c_void, buf: &mut [u8], offset: u64) -> Result<usize>;
-    /// See [`Driver::write`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn write(&self, instance: *const c_void, buf: &[u8], offset: u64) -> Result<usize>;
-    /// See [`Driver::device_info`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn device_info(&self, instance: *const c_void) -> Result<vfio::DeviceInfo>;
-    /// See [`Driver::region_info`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn region_info(&self, instance: *const c_void, index: u32) -> Result<vfio::RegionInfo>;
-    /// See [`Driver::irq_info`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn irq_info(&self, instance: *const c_void, index: u32) -> Result<vfio::IrqInfo>;
-    /// See [`Driver::reset`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn reset(&self, instance: *const c_void) -> Result;
-    /// See [`Driver::MIGRATION_FLAGS`].
-    fn migration_flags(&self) -> u32;
-    /// See [`Driver::migration_data_size`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn migration_data_size(&self, instance: *const c_void) -> usize;
-    /// See [`Driver::save_state`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn save_state(
-        &self,
-        instance: *const c_void,
-        phase: vfio::migration::SavePhase,
-    ) -> Result<KVec<u8>>;
-    /// See [`Driver::check_state`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn check_state(&self, instance: *const c_void, data: &[u8]) -> Result;
-    /// See [`Driver::load_state`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn load_state(&self, instance: *const c_void, data: &[u8]) -> Result;
-    /// Whether [`Driver::set_irqs`] is implemented.
-    fn has_set_irqs(&self) -> bool;
-    /// See [`Driver::set_irqs`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn set_irqs(&self, instance: *const c_void, set: vfio::IrqSet<'_>) -> Result;
-    /// Shows the instance attribute `attr` of `mdev`; see [`Driver::show_instance_attribute`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`]; `mdev` is the instance of `instance`.
-    unsafe fn show_attribute(
-        &self,
+    pub available: unsafe fn(record: &ParentRecord, type_index: usize) -> usize,
+    /// See [`Driver::description`]; `None` when the driver has none.
+    pub description: Option<unsafe fn(record: &ParentRecord, type_index: usize) -> Result<CString>>,
+    /// Creates the instance's state and its (unregistered) VFIO device, whose `release` lets go
+    /// of the record.
+    pub bind: unsafe fn(
+        record: &ParentRecord,
         mdev: *mut bindings::mdev_device,
-        instance: *const c_void,
-        attr: *const bindings::device_attribute,
-    ) -> Result<CString>;
-    /// See [`Driver::ioctl`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn ioctl(&self, instance: *const c_void, cmd: u32, arg: UserPtr) -> Result<isize>;
-    /// See [`Driver::request`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`ParentOps::open`].
-    unsafe fn request(&self, instance: *const c_void, count: u32);
+    ) -> Result<*mut bindings::vfio_device>,
+    /// Destroys the state of an instance bound by `bind` whose VFIO device is unregistered (or
+    /// never was), and drops the device's initial reference.
+    pub unbind: unsafe fn(vdev: *mut bindings::vfio_device),
+    /// See [`Driver::show_instance_attribute`]; `vdev` is the bound instance's VFIO device.
+    pub show_attribute:
+        unsafe fn(vdev: *mut bindings::vfio_device, index: usize) -> Result<CString>,
 }
 
 /// The C records of a parent: what the mdev core, the driver core and sysfs see of it. Not for
@@ -471,8 +528,10 @@ pub trait ParentOps: Sync {
 /// # Invariants
 ///
 /// - `parent` is the first field, so a pointer to it is a pointer to the record.
-/// - `ops` points to the [`Registration`] that made the record while the parent is registered;
-///   it is never used afterwards.
+/// - While the parent is registered, `data` points to the driver's data in the pinned
+///   [`Registration`] that made the record, and `hooks` to that driver's [`ParentHooks`]; they
+///   are never used afterwards.
+/// - `devices` counts the VFIO devices of the parent's instances not yet released.
 /// - `type_ptrs` holds pointers to the elements of `types`, `attr_ptrs` to the `attr` fields of
 ///   the elements of `attrs` followed by a null pointer, `groups` to `group` (when there are
 ///   attributes) followed by a null pointer; none of these vectors changes after the record is
@@ -486,7 +545,9 @@ pub struct ParentRecord {
     pub driver: Opaque<bindings::mdev_driver>,
     /// The parent device; its release frees the record.
     dev: Opaque<bindings::device>,
-    ops: *const dyn ParentOps,
+    hooks: *const ParentHooks,
+    data: *const c_void,
+    devices: ReleaseTracker,
     types: KVec<TypeRecord>,
     type_ptrs: KVec<*mut bindings::mdev_type>,
     attrs: KVec<Opaque<bindings::device_attribute>>,
@@ -540,7 +601,8 @@ impl ParentRecord {
     fn create(
         info: &ParentInfo,
         class: *mut bindings::class,
-        ops: *const dyn ParentOps,
+        hooks: *const ParentHooks,
+        data: *const c_void,
     ) -> Result<NonNull<ParentRecord>> {
         let mut types = KVec::with_capacity(info.types.len(), GFP_KERNEL)?;
         for (index, ty_info) in info.types.iter().enumerate() {
@@ -586,7 +648,9 @@ impl ParentRecord {
                 parent,
                 driver: Opaque::new(driver),
                 dev,
-                ops,
+                hooks,
+                data,
+                devices: ReleaseTracker::new(),
                 types,
                 type_ptrs: KVec::new(),
                 attrs,
@@ -675,21 +739,21 @@ impl ParentRecord {
         &self.attrs
     }
 
-    /// The vendor driver of the parent, as a raw pointer (valid while the parent is registered).
-    pub fn ops_ptr(&self) -> *const dyn ParentOps {
-        self.ops
-    }
-
-    /// The vendor driver of the parent.
+    /// The callbacks of the parent's driver.
     ///
     /// # Safety
     ///
     /// The parent must be registered (between `vfio_mdev_register_parent` and the return of
     /// `vfio_mdev_unregister_parent`).
-    pub unsafe fn ops(&self) -> &dyn ParentOps {
-        // SAFETY: By the type invariant `ops` points to the registration, alive while the
-        // parent is registered, which the caller guarantees.
-        unsafe { &*self.ops }
+    pub unsafe fn hooks(&self) -> &ParentHooks {
+        // SAFETY: By the type invariant `hooks` points to the driver's hooks while the parent is
+        // registered, which the caller guarantees; the driver's module is loaded until then.
+        unsafe { &*self.hooks }
+    }
+
+    /// The VFIO devices of the parent's instances not yet released.
+    pub(crate) fn devices(&self) -> &ReleaseTracker {
+        &self.devices
     }
 }
 
@@ -716,19 +780,24 @@ unsafe impl Sync for StaticKey {}
 
 /// A registered parent device of a vendor driver.
 ///
+/// Built in place by [`Registration::new`]; dropping it removes every instance of the parent,
+/// waits until their VFIO devices are released, then removes the parent device and its class.
+/// Dropping it may sleep: typically it is part of a module's data, dropped at module exit.
+///
 /// # Invariants
 ///
-/// - `class` is null or the class this registration created.
-/// - `record` is null or a record built by `ParentRecord::create` for this registration, on
-///   whose device the registration holds the initial reference.
-/// - When `registered` is true, `record` is registered with the mdev core through `vfio_mdev`.
+/// `record` is a record built by `ParentRecord::create` for this registration's `data`, on whose
+/// device the registration holds the initial reference, registered with the mdev core through
+/// `vfio_mdev`; `class` is the class this registration created for it.
 #[pin_data(PinnedDrop)]
 pub struct Registration<T: Driver> {
-    record: *mut ParentRecord,
+    record: NonNull<ParentRecord>,
     class: *mut bindings::class,
-    registered: bool,
     #[pin]
     data: T,
+    /// The record points to `data`.
+    #[pin]
+    _pin: PhantomPinned,
 }
 
 // SAFETY: The raw pointers are only handed to the mdev core and the driver core, which
@@ -739,30 +808,60 @@ unsafe impl<T: Driver> Send for Registration<T> {}
 unsafe impl<T: Driver> Sync for Registration<T> {}
 
 impl<T: Driver> Registration<T> {
-    /// Creates the parent device `name` of `module` with the types of `T`, and registers it.
+    /// Creates the parent device `name` of `module` with the types of `T` and the driver data
+    /// `data`, and registers it.
     ///
-    /// The types appear under `/sys/class/mdev_bus/<name>/mdev_supported_types/`. Dropping the
-    /// returned object removes every instance, then the parent.
+    /// The types appear under `/sys/class/mdev_bus/<name>/mdev_supported_types/` as soon as the
+    /// registration is published, which happens only once the registration is complete at its
+    /// final address.
     pub fn new(
         module: &'static ThisModule,
         name: &'static CStr,
         data: impl PinInit<T, Error>,
-    ) -> Result<Pin<KBox<Self>>> {
-        let mut this = KBox::try_pin_init(
-            try_pin_init!(Self {
-                record: ptr::null_mut(),
-                class: ptr::null_mut(),
-                registered: false,
-                data <- data,
-            }),
-            GFP_KERNEL,
-        )?;
-        // SAFETY: Only the fields that are not structurally pinned are replaced below.
-        let reg = unsafe { Pin::get_unchecked_mut(this.as_mut()) };
+    ) -> impl PinInit<Self, Error> {
+        let init = move |slot: *mut Self| {
+            // SAFETY: `slot` is valid for writes and pinned (the contract of
+            // `pin_init_from_closure`); `data` is structurally pinned.
+            let data_ptr = unsafe { ptr::addr_of_mut!((*slot).data) };
+            // SAFETY: `data_ptr` is valid for writes and pinned.
+            unsafe { data.__pinned_init(data_ptr) }?;
+            // SAFETY: `data_ptr` was just initialised and stays at this address until dropped.
+            match unsafe { Self::register(module, name, data_ptr) } {
+                Ok((record, class)) => {
+                    // INVARIANT: `record` is registered for `data`, `class` is its class.
+                    // SAFETY: `slot` is valid for writes; these fields need no pinning.
+                    unsafe {
+                        ptr::addr_of_mut!((*slot).record).write(record);
+                        ptr::addr_of_mut!((*slot).class).write(class);
+                        ptr::addr_of_mut!((*slot)._pin).write(PhantomPinned);
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    // SAFETY: `data` was initialised above and nothing refers to it any more.
+                    unsafe { ptr::drop_in_place(data_ptr) };
+                    Err(e)
+                }
+            }
+        };
+        // SAFETY: `init` initialises every field of the slot when it returns `Ok`, and leaves
+        // nothing initialised when it returns an error; it never moves the slot.
+        unsafe { crate::init::pin_init_from_closure(init) }
+    }
 
+    /// Creates the class and the records of a parent with driver data `data`, and registers
+    /// them with the mdev core.
+    ///
+    /// # Safety
+    ///
+    /// `data` is initialised, pinned, and stays valid until the parent is unregistered.
+    unsafe fn register(
+        module: &'static ThisModule,
+        name: &'static CStr,
+        data: *const T,
+    ) -> Result<(NonNull<ParentRecord>, *mut bindings::class)> {
         // SAFETY: `name` is a NUL-terminated string that lives forever.
-        reg.class = from_err_ptr(unsafe { bindings::class_create(name.as_char_ptr()) })?;
-        let ops: *const dyn ParentOps = ptr::from_ref::<Self>(reg);
+        let class = from_err_ptr(unsafe { bindings::class_create(name.as_char_ptr()) })?;
         let info = ParentInfo {
             name,
             module,
@@ -771,207 +870,64 @@ impl<T: Driver> Registration<T> {
             group_name: T::INSTANCE_ATTRIBUTE_GROUP,
             attributes: T::INSTANCE_ATTRIBUTES,
         };
-        // INVARIANT: `ops` points to this pinned registration; the record is ours.
-        let record = ParentRecord::create(&info, reg.class, ops)?.as_ptr();
-        reg.record = record;
-
-        // SAFETY: `record` is valid (we hold its device's reference), not registered yet.
-        let (types, nr_types) = unsafe { (*record).types() };
-        let nr_types = c_uint::try_from(nr_types)?;
-        // SAFETY: The record and its parent device stay valid until `vfio_mdev_unregister_parent`
-        // in `drop`, and the record's `ops` points to this pinned registration.
-        to_result(unsafe {
-            bindings::vfio_mdev_register_parent(
-                (*record).parent.get(),
-                (*record).dev(),
-                types,
-                nr_types,
-            )
-        })?;
-        // INVARIANT: the parent is registered.
-        reg.registered = true;
-        Ok(this)
+        let record =
+            match ParentRecord::create(&info, class, &adapter::Adapter::<T>::HOOKS, data.cast()) {
+                Ok(record) => record,
+                Err(e) => {
+                    // SAFETY: The class was created above and has no device.
+                    unsafe { bindings::class_destroy(class) };
+                    return Err(e);
+                }
+            };
+        let rec = record.as_ptr();
+        // SAFETY: We hold the record's device reference; it is not registered yet.
+        let (types, nr_types) = unsafe { (*rec).types() };
+        let ret = match c_uint::try_from(nr_types) {
+            // SAFETY: The record and its parent device stay valid until
+            // `vfio_mdev_unregister_parent` in `drop` (or below); its hooks are this driver's,
+            // its data `data`, valid until then by the caller's guarantee.
+            Ok(nr) => to_result(unsafe {
+                bindings::vfio_mdev_register_parent((*rec).parent.get(), (*rec).dev(), types, nr)
+            }),
+            Err(_) => Err(EINVAL),
+        };
+        if let Err(e) = ret {
+            // SAFETY: The record never got registered; we drop the initial reference of its
+            // device, whose release frees it, and then the class, which has no device left.
+            unsafe {
+                bindings::device_unregister((*rec).dev());
+                bindings::class_destroy(class);
+            }
+            return Err(e);
+        }
+        Ok((record, class))
     }
 
     /// The driver's data.
     pub fn data(&self) -> &T {
         &self.data
     }
-
-    /// Borrows the state of an instance.
-    ///
-    /// # Safety
-    ///
-    /// `instance` must come from `create` of this registration and not be destroyed yet.
-    unsafe fn instance<'a>(instance: *const c_void) -> &'a T::Instance {
-        // SAFETY: Guaranteed by the caller: `instance` comes from `into_foreign` in `create`.
-        let pinned = unsafe { <Pin<KBox<T::Instance>> as ForeignOwnable>::borrow(instance) };
-        pinned.get_ref()
-    }
 }
 
 #[pinned_drop]
 impl<T: Driver> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
-        if self.registered {
-            // SAFETY: By the type invariant the record is registered; this removes every
-            // instance (through `ParentOps::destroy`) before it returns.
-            unsafe { bindings::vfio_mdev_unregister_parent((*self.record).parent.get()) };
+        let record = self.record.as_ptr();
+        // SAFETY: By the type invariant the record is registered and we hold a reference on it.
+        // Unregistering removes every instance (`ParentHooks::unbind`) before it returns; then
+        // the last VFIO devices are released (their release reads this module's operation
+        // tables); then we drop the initial reference of the parent device. The record itself
+        // lives on until the last type kobject of the mdev core lets go of the device, and is
+        // then freed by `parent_release`.
+        unsafe {
+            bindings::vfio_mdev_unregister_parent((*record).parent.get());
+            (*record).devices().wait_idle();
+            bindings::device_unregister((*record).dev());
         }
-        if !self.record.is_null() {
-            // SAFETY: By the type invariant we hold the initial reference of the record's
-            // device. The record itself lives on until the last type kobject of the mdev core
-            // lets go of the device, and is then freed by `parent_release`.
-            unsafe { bindings::device_unregister((*self.record).dev()) };
-        }
-        if !self.class.is_null() {
-            // The parent device may outlive the class, but it has its own release callback, so
-            // the driver core never looks at the class again.
-            // SAFETY: By the type invariant `class` is the class this registration created; its
-            // only device left it in `device_unregister` above.
-            unsafe { bindings::class_destroy(self.class) };
-        }
-    }
-}
-
-impl<T: Driver> ParentOps for Registration<T> {
-    fn available(&self, type_index: usize) -> usize {
-        self.data.available_instances(type_index)
-    }
-
-    fn has_description(&self) -> bool {
-        T::HAS_DESCRIPTION
-    }
-
-    fn description(&self, type_index: usize) -> Result<CString> {
-        if T::HAS_DESCRIPTION {
-            self.data.description(type_index)
-        } else {
-            Err(ENODEV)
-        }
-    }
-
-    unsafe fn create(&self, mdev: *mut bindings::mdev_device) -> Result<*const c_void> {
-        // SAFETY: The caller guarantees `mdev` alive and bound for the instance's lifetime,
-        // which covers this call, and an instance of this registration's parent.
-        let device = unsafe { Device::from_raw(mdev) };
-        let instance = self.data.create(device, device.type_index())?;
-        Ok(instance.into_foreign())
-    }
-
-    unsafe fn destroy(&self, instance: *const c_void) {
-        // SAFETY: The caller passes a pointer from `create` and never uses it again.
-        let instance =
-            unsafe { <Pin<KBox<T::Instance>> as ForeignOwnable>::from_foreign(instance) };
-        self.data.remove(instance);
-    }
-
-    unsafe fn open(&self, instance: *const c_void) -> Result {
-        // SAFETY: Guaranteed by the caller.
-        T::open(unsafe { Self::instance(instance) })
-    }
-
-    unsafe fn close(&self, instance: *const c_void) {
-        // SAFETY: Guaranteed by the caller.
-        T::close(unsafe { Self::instance(instance) })
-    }
-
-    unsafe fn read(&self, instance: *const c_void, buf: &mut [u8], offset: u64) -> Result<usize> {
-        // SAFETY: Guaranteed by the caller.
-        T::read(unsafe { Self::instance(instance) }, buf, offset)
-    }
-
-    unsafe fn write(&self, instance: *const c_void, buf: &[u8], offset: u64) -> Result<usize> {
-        // SAFETY: Guaranteed by the caller.
-        T::write(unsafe { Self::instance(instance) }, buf, offset)
-    }
-
-    unsafe fn device_info(&self, instance: *const c_void) -> Result<vfio::DeviceInfo> {
-        // SAFETY: Guaranteed by the caller.
-        T::device_info(unsafe { Self::instance(instance) })
-    }
-
-    unsafe fn region_info(&self, instance: *const c_void, index: u32) -> Result<vfio::RegionInfo> {
-        // SAFETY: Guaranteed by the caller.
-        T::region_info(unsafe { Self::instance(instance) }, index)
-    }
-
-    unsafe fn irq_info(&self, instance: *const c_void, index: u32) -> Result<vfio::IrqInfo> {
-        // SAFETY: Guaranteed by the caller.
-        T::irq_info(unsafe { Self::instance(instance) }, index)
-    }
-
-    unsafe fn reset(&self, instance: *const c_void) -> Result {
-        // SAFETY: Guaranteed by the caller.
-        T::reset(unsafe { Self::instance(instance) })
-    }
-
-    fn has_set_irqs(&self) -> bool {
-        T::HAS_SET_IRQS
-    }
-
-    fn migration_flags(&self) -> u32 {
-        T::MIGRATION_FLAGS
-    }
-
-    unsafe fn migration_data_size(&self, instance: *const c_void) -> usize {
-        // SAFETY: Guaranteed by the caller.
-        T::migration_data_size(unsafe { Self::instance(instance) })
-    }
-
-    unsafe fn save_state(
-        &self,
-        instance: *const c_void,
-        phase: vfio::migration::SavePhase,
-    ) -> Result<KVec<u8>> {
-        // SAFETY: Guaranteed by the caller.
-        T::save_state(unsafe { Self::instance(instance) }, phase)
-    }
-
-    unsafe fn check_state(&self, instance: *const c_void, data: &[u8]) -> Result {
-        // SAFETY: Guaranteed by the caller.
-        T::check_state(unsafe { Self::instance(instance) }, data)
-    }
-
-    unsafe fn load_state(&self, instance: *const c_void, data: &[u8]) -> Result {
-        // SAFETY: Guaranteed by the caller.
-        T::load_state(unsafe { Self::instance(instance) }, data)
-    }
-
-    unsafe fn set_irqs(&self, instance: *const c_void, set: vfio::IrqSet<'_>) -> Result {
-        if !T::HAS_SET_IRQS {
-            return Err(ENOTTY);
-        }
-        // SAFETY: Guaranteed by the caller.
-        T::set_irqs(unsafe { Self::instance(instance) }, set)
-    }
-
-    unsafe fn show_attribute(
-        &self,
-        mdev: *mut bindings::mdev_device,
-        instance: *const c_void,
-        attr: *const bindings::device_attribute,
-    ) -> Result<CString> {
-        // SAFETY: Instance attributes are shown only while the parent is registered, and
-        // the record outlives the registration.
-        let index = unsafe { (*self.record).attributes() }
-            .iter()
-            .position(|a| ptr::eq(a.get().cast_const(), attr))
-            .ok_or(EIO)?;
-        // SAFETY: Guaranteed by the caller: the instance is bound, so its device is alive, and
-        // it is an instance of this registration's parent.
-        let device = unsafe { Device::from_raw(mdev) };
-        // SAFETY: Guaranteed by the caller.
-        T::show_instance_attribute(device, unsafe { Self::instance(instance) }, index)
-    }
-
-    unsafe fn ioctl(&self, instance: *const c_void, cmd: u32, arg: UserPtr) -> Result<isize> {
-        // SAFETY: Guaranteed by the caller.
-        T::ioctl(unsafe { Self::instance(instance) }, cmd, arg)
-    }
-
-    unsafe fn request(&self, instance: *const c_void, count: u32) {
-        // SAFETY: Guaranteed by the caller.
-        T::request(unsafe { Self::instance(instance) }, count)
+        // The parent device may outlive the class, but it has its own release callback, so the
+        // driver core never looks at the class again.
+        // SAFETY: By the type invariant `class` is the class this registration created; its
+        // only device left it in `device_unregister` above.
+        unsafe { bindings::class_destroy(self.class) };
     }
 }

@@ -3,14 +3,17 @@
 //! The VFIO device interface, as a mediated-device vendor driver answers it.
 //!
 //! A vendor driver built on [`crate::mdev`] describes its device with the plain values of this
-//! module ([`DeviceInfo`], [`RegionInfo`], [`IrqInfo`]); `vfio_mdev` decodes the ioctls of the
-//! device file descriptor (argument size checks, copies from and to userspace) and calls the
-//! driver with them, so the driver never touches a user pointer for the standard requests.
+//! module ([`DeviceInfo`], [`RegionInfo`] with its [`CapChain`], [`IrqInfo`]); the mdev binding
+//! decodes the ioctls of the device file descriptor (argument size checks, copies from and to
+//! userspace, capability chains) and calls the driver with them, so the driver never touches a
+//! user pointer for the standard requests.
 //!
 //! C headers: [`include/uapi/linux/vfio.h`](srctree/include/uapi/linux/vfio.h),
 //! [`include/linux/vfio.h`](srctree/include/linux/vfio.h)
 
-use crate::{bindings, ioctl::_IO, str::CStr};
+use crate::{bindings, error::Result, ioctl::_IO, prelude::*, str::CStr};
+
+mod cap_chain;
 
 /// The `device_api` string of devices that follow the VFIO PCI region and interrupt layout.
 pub const DEVICE_API_PCI: &CStr = crate::c_str!("vfio-pci");
@@ -41,6 +44,11 @@ pub const REGION_INFO_FLAG_WRITE: u32 = bindings::VFIO_REGION_INFO_FLAG_WRITE;
 /// The region can be mapped.
 pub const REGION_INFO_FLAG_MMAP: u32 = bindings::VFIO_REGION_INFO_FLAG_MMAP;
 
+/// `VFIO_REGION_INFO_CAP_TYPE`: the capability that gives a device-specific region's type.
+pub const REGION_INFO_CAP_TYPE: u16 = bindings::VFIO_REGION_INFO_CAP_TYPE as u16;
+/// `VFIO_REGION_TYPE_PCI_VENDOR_TYPE`: or'ed with a PCI vendor id, a vendor's own region type.
+pub const REGION_TYPE_PCI_VENDOR_TYPE: u32 = bindings::VFIO_REGION_TYPE_PCI_VENDOR_TYPE;
+
 /// The interrupt is signalled through an eventfd.
 pub const IRQ_INFO_EVENTFD: u32 = bindings::VFIO_IRQ_INFO_EVENTFD;
 /// The interrupt can be masked.
@@ -70,6 +78,79 @@ pub struct RegionInfo {
     pub size: u64,
     /// Offset of the region in the device file descriptor.
     pub offset: u64,
+}
+
+/// The capability chain of an answer: `struct vfio_info_cap_header` records, each followed by
+/// its body, that the framework places after the answer's fixed part.
+///
+/// A driver adds capabilities; the framework does the rest, as upstream's
+/// `vfio_info_add_capability` and `vfio_info_cap_shift` do: when userspace's `argsz` leaves no
+/// room for the chain it answers with the size needed, else it copies the chain and points
+/// `cap_offset` to it.
+///
+/// # Invariants
+///
+/// `buf` holds whole records (laid out as `vfio/cap_chain.rs` says), each starting at a
+/// multiple of 8; `last` is the start of the last one, whose `next` is 0, and every other
+/// record's `next` is the start of the one after it.
+pub struct CapChain {
+    buf: KVec<u8>,
+    last: Option<usize>,
+}
+
+impl CapChain {
+    /// An empty chain.
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: KVec::new(),
+            last: None,
+        }
+    }
+
+    /// Appends capability `id` of version `version` whose body is `body`. On error the chain is
+    /// as it was.
+    pub fn add(&mut self, id: u16, version: u16, body: &[u8]) -> Result {
+        let start = self.buf.len();
+        let link = u32::try_from(start)?;
+        let size = cap_chain::record_size(body.len()).ok_or(EINVAL)?;
+        self.buf.extend_with(size, 0, GFP_KERNEL)?;
+        cap_chain::write_record(&mut self.buf[start..], id, version, body);
+        if let Some(last) = self.last {
+            cap_chain::link(&mut self.buf, last, link);
+        }
+        // INVARIANT: the new record starts where the previous ones end, a multiple of 8 (every
+        // record is padded to one), and is linked from the previous last one.
+        self.last = Some(start);
+        Ok(())
+    }
+
+    /// Appends a `VFIO_REGION_INFO_CAP_TYPE` capability: the region's type and subtype.
+    pub fn add_region_type(&mut self, region_type: u32, subtype: u32) -> Result {
+        let mut body = [0u8; 8];
+        body[..4].copy_from_slice(&region_type.to_ne_bytes());
+        body[4..].copy_from_slice(&subtype.to_ne_bytes());
+        self.add(REGION_INFO_CAP_TYPE, 1, &body)
+    }
+
+    /// Whether the chain has no capability.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Bytes the chain takes.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The chain as it goes `offset` bytes after the start of the answer: every `next` is made
+    /// relative to the answer, as the uAPI wants.
+    pub(crate) fn finish(&mut self, offset: usize) -> Result<&[u8]> {
+        if !self.buf.is_empty() {
+            // By the type invariant the records are linked forward from the first, at 0.
+            cap_chain::shift(&mut self.buf, u32::try_from(offset)?).ok_or(EINVAL)?;
+        }
+        Ok(&self.buf)
+    }
 }
 
 /// Answer to `VFIO_DEVICE_GET_IRQ_INFO` for one interrupt index.
@@ -157,9 +238,9 @@ pub enum IrqData<'a> {
 
 /// A decoded `VFIO_DEVICE_SET_IRQS` request.
 ///
-/// `vfio_mdev` has checked the argument size, the flags (one action, one data type), that
-/// `index` is below the device's `num_irqs` and that `start + count` does not exceed it; the
-/// driver checks them against the vectors the index really has.
+/// The mdev binding has checked the argument size, the flags (one action, one data type), that
+/// `index` is below the device's `num_irqs` and that `start + count` does not exceed the vectors
+/// of that index (the count [`crate::mdev::Driver::irq_info`] gives).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IrqSet<'a> {
     /// Interrupt index, e.g. [`pci::INTX_IRQ_INDEX`].
@@ -199,7 +280,7 @@ pub mod irq_set_flags {
 
 /// Live migration: what a driver declares and the phases of a saving stream.
 ///
-/// `vfio_mdev` runs the migration state machine of `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`,
+/// The mdev binding runs the migration state machine of `VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE`,
 /// the data file descriptors and `VFIO_MIG_GET_PRECOPY_INFO`; a driver only turns its state
 /// into bytes and back (see [`crate::mdev::Driver::save_state`] and
 /// [`crate::mdev::Driver::load_state`]).

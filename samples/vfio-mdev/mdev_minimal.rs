@@ -3,9 +3,10 @@
 //! The smallest mediated-device vendor driver: the mdev equivalent of `rust_minimal`.
 //!
 //! One type, `mdev_minimal-1`, with a budget of [`INSTANCES`] instances. Each instance is a PCI
-//! device that has a configuration space (`mdev_minimal_config.rs`) and nothing else: no BARs,
-//! no interrupts. It shows the whole path of the Rust stack, kernel::mdev -> vfio_mdev -> VFIO,
-//! written entirely in safe Rust.
+//! device that has a configuration space (`mdev_minimal_config.rs`) and no BARs or interrupts,
+//! plus one device-specific region after the PCI ones: a read-only copy of its UUID, whose
+//! region info carries a type capability. It shows the whole path of the Rust stack,
+//! kernel::mdev -> vfio_mdev -> VFIO, written entirely in safe Rust.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::{
@@ -48,18 +49,36 @@ struct Instance {
     config: Mutex<ConfigSpace>,
 }
 
-/// Where an access of `len` bytes at device-file offset `offset` falls in the configuration
-/// space; any other region is refused.
-fn config_offset(offset: u64) -> Result<u64> {
-    if pci::offset_to_index(offset) != u64::from(pci::CONFIG_REGION_INDEX) {
-        return Err(EINVAL);
+/// The identification region: the instance's UUID, after the PCI regions.
+const ID_REGION_INDEX: u32 = pci::NUM_REGIONS;
+/// Its size: a UUID.
+const ID_REGION_SIZE: usize = 16;
+/// Its type (`VFIO_REGION_INFO_CAP_TYPE`): a region type of the device's PCI vendor.
+const ID_REGION_TYPE: u32 = vfio::REGION_TYPE_PCI_VENDOR_TYPE | config::VENDOR_ID as u32;
+/// Its subtype within the vendor's types.
+const ID_REGION_SUBTYPE: u32 = 1;
+
+/// The regions an access can reach.
+enum Target {
+    /// The configuration space, at this offset.
+    Config(u64),
+    /// The identification region, at this offset.
+    Id(usize),
+}
+
+/// Where an access at device-file offset `offset` falls; any other region is refused.
+fn target(offset: u64) -> Result<Target> {
+    let at = pci::offset_in_region(offset);
+    match u32::try_from(pci::offset_to_index(offset)) {
+        Ok(pci::CONFIG_REGION_INDEX) => Ok(Target::Config(at)),
+        Ok(ID_REGION_INDEX) => Ok(Target::Id(usize::try_from(at)?)),
+        _ => Err(EINVAL),
     }
-    Ok(pci::offset_in_region(offset))
 }
 
 #[vtable]
 impl mdev::Driver for Minimal {
-    type Instance = Instance;
+    type Instance = Pin<KBox<Instance>>;
 
     const DEVICE_API: &'static CStr = vfio::DEVICE_API_PCI;
     const TYPES: &'static [mdev::TypeInfo] = &[mdev::TypeInfo {
@@ -94,54 +113,94 @@ impl mdev::Driver for Minimal {
         instance
     }
 
-    fn remove(&self, instance: Pin<KBox<Instance>>) {
+    fn remove(&self, _mdev: &Device, instance: Pin<KBox<Instance>>) {
         drop(instance);
         self.available.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn read(instance: &Instance, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let at = config_offset(offset)?;
-        instance.config.lock().read(at, buf).map_err(|_| EINVAL)?;
+    fn read(
+        &self,
+        mdev: &Device,
+        instance: Pin<&Instance>,
+        buf: &mut [u8],
+        offset: u64,
+    ) -> Result<usize> {
+        match target(offset)? {
+            Target::Config(at) => instance.config.lock().read(at, buf).map_err(|_| EINVAL)?,
+            Target::Id(at) => {
+                let uuid = mdev.uuid();
+                let bytes = at
+                    .checked_add(buf.len())
+                    .and_then(|end| uuid.get(at..end))
+                    .ok_or(EINVAL)?;
+                buf.copy_from_slice(bytes);
+            }
+        }
         Ok(buf.len())
     }
 
-    fn write(instance: &Instance, buf: &[u8], offset: u64) -> Result<usize> {
-        let at = config_offset(offset)?;
-        instance.config.lock().write(at, buf).map_err(|_| EINVAL)?;
+    fn write(
+        &self,
+        _mdev: &Device,
+        instance: Pin<&Instance>,
+        buf: &[u8],
+        offset: u64,
+    ) -> Result<usize> {
+        match target(offset)? {
+            Target::Config(at) => instance.config.lock().write(at, buf).map_err(|_| EINVAL)?,
+            Target::Id(_) => return Err(EINVAL),
+        }
         Ok(buf.len())
     }
 
-    fn device_info(_instance: &Instance) -> Result<vfio::DeviceInfo> {
+    fn device_info(&self, _mdev: &Device, _instance: Pin<&Instance>) -> Result<vfio::DeviceInfo> {
         Ok(vfio::DeviceInfo {
             flags: vfio::DEVICE_FLAGS_PCI | vfio::DEVICE_FLAGS_RESET,
-            num_regions: pci::NUM_REGIONS,
+            num_regions: ID_REGION_INDEX + 1,
             num_irqs: pci::NUM_IRQS,
         })
     }
 
-    fn region_info(_instance: &Instance, index: u32) -> Result<vfio::RegionInfo> {
-        if index >= pci::NUM_REGIONS {
-            return Err(EINVAL);
-        }
+    fn region_info(
+        &self,
+        _mdev: &Device,
+        _instance: Pin<&Instance>,
+        index: u32,
+        caps: &mut vfio::CapChain,
+    ) -> Result<vfio::RegionInfo> {
         let mut info = vfio::RegionInfo {
             offset: pci::region_offset(index),
             ..Default::default()
         };
-        if index == pci::CONFIG_REGION_INDEX {
-            info.size = pci_config::SIZE as u64;
-            info.flags = vfio::REGION_INFO_FLAG_READ | vfio::REGION_INFO_FLAG_WRITE;
+        match index {
+            pci::CONFIG_REGION_INDEX => {
+                info.size = pci_config::SIZE as u64;
+                info.flags = vfio::REGION_INFO_FLAG_READ | vfio::REGION_INFO_FLAG_WRITE;
+            }
+            ID_REGION_INDEX => {
+                info.size = ID_REGION_SIZE as u64;
+                info.flags = vfio::REGION_INFO_FLAG_READ;
+                caps.add_region_type(ID_REGION_TYPE, ID_REGION_SUBTYPE)?;
+            }
+            _ if index < pci::NUM_REGIONS => {}
+            _ => return Err(EINVAL),
         }
         Ok(info)
     }
 
-    fn irq_info(_instance: &Instance, index: u32) -> Result<vfio::IrqInfo> {
+    fn irq_info(
+        &self,
+        _mdev: &Device,
+        _instance: Pin<&Instance>,
+        index: u32,
+    ) -> Result<vfio::IrqInfo> {
         if index >= pci::NUM_IRQS {
             return Err(EINVAL);
         }
         Ok(vfio::IrqInfo::default())
     }
 
-    fn reset(instance: &Instance) -> Result {
+    fn reset(&self, _mdev: &Device, instance: Pin<&Instance>) -> Result {
         *instance.config.lock() = config::new();
         Ok(())
     }
@@ -153,12 +212,15 @@ struct MinimalModule {
 
 impl kernel::Module for MinimalModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let parent = mdev::Registration::new(
-            module,
-            c_str!("mdev_minimal"),
-            Minimal {
-                available: AtomicUsize::new(INSTANCES),
-            },
+        let parent = KBox::pin_init(
+            mdev::Registration::new(
+                module,
+                c_str!("mdev_minimal"),
+                Minimal {
+                    available: AtomicUsize::new(INSTANCES),
+                },
+            ),
+            GFP_KERNEL,
         )?;
         Ok(MinimalModule { _parent: parent })
     }

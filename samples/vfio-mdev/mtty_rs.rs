@@ -227,7 +227,7 @@ impl Card {
 
 #[vtable]
 impl mdev::Driver for Mtty {
-    type Instance = Card;
+    type Instance = Pin<KBox<Card>>;
 
     const DEVICE_API: &'static CStr = vfio::DEVICE_API_PCI;
     const TYPES: &'static [mdev::TypeInfo] = &[
@@ -271,17 +271,17 @@ impl mdev::Driver for Mtty {
         card
     }
 
-    fn remove(&self, card: Pin<KBox<Card>>) {
+    fn remove(&self, _mdev: &Device, card: Pin<KBox<Card>>) {
         let nr_ports = card.nr_ports;
         drop(card);
         self.available_ports.fetch_add(nr_ports, Ordering::AcqRel);
     }
 
-    fn close(card: &Card) {
+    fn close(&self, _mdev: &Device, card: Pin<&Card>) {
         card.state.lock().irq = Irq::new();
     }
 
-    fn read(card: &Card, buf: &mut [u8], offset: u64) -> Result<usize> {
+    fn read(&self, _mdev: &Device, card: Pin<&Card>, buf: &mut [u8], offset: u64) -> Result<usize> {
         let mut state = card.state.lock();
         match card.port_register(offset, buf.len())? {
             None => state
@@ -301,7 +301,7 @@ impl mdev::Driver for Mtty {
         Ok(buf.len())
     }
 
-    fn write(card: &Card, buf: &[u8], offset: u64) -> Result<usize> {
+    fn write(&self, _mdev: &Device, card: Pin<&Card>, buf: &[u8], offset: u64) -> Result<usize> {
         let mut state = card.state.lock();
         match card.port_register(offset, buf.len())? {
             None => state
@@ -319,7 +319,7 @@ impl mdev::Driver for Mtty {
         Ok(buf.len())
     }
 
-    fn device_info(_card: &Card) -> Result<vfio::DeviceInfo> {
+    fn device_info(&self, _mdev: &Device, _card: Pin<&Card>) -> Result<vfio::DeviceInfo> {
         Ok(vfio::DeviceInfo {
             flags: vfio::DEVICE_FLAGS_PCI | vfio::DEVICE_FLAGS_RESET,
             num_regions: pci::NUM_REGIONS,
@@ -327,7 +327,13 @@ impl mdev::Driver for Mtty {
         })
     }
 
-    fn region_info(card: &Card, index: u32) -> Result<vfio::RegionInfo> {
+    fn region_info(
+        &self,
+        _mdev: &Device,
+        card: Pin<&Card>,
+        index: u32,
+        _caps: &mut vfio::CapChain,
+    ) -> Result<vfio::RegionInfo> {
         if index >= pci::NUM_REGIONS {
             return Err(EINVAL);
         }
@@ -346,7 +352,7 @@ impl mdev::Driver for Mtty {
         })
     }
 
-    fn irq_info(_card: &Card, index: u32) -> Result<vfio::IrqInfo> {
+    fn irq_info(&self, _mdev: &Device, _card: Pin<&Card>, index: u32) -> Result<vfio::IrqInfo> {
         let flags = match index {
             pci::INTX_IRQ_INDEX => vfio::IRQ_INFO_MASKABLE | vfio::IRQ_INFO_AUTOMASKED,
             pci::MSI_IRQ_INDEX => vfio::IRQ_INFO_NORESIZE,
@@ -358,7 +364,7 @@ impl mdev::Driver for Mtty {
         })
     }
 
-    fn set_irqs(card: &Card, set: IrqSet<'_>) -> Result {
+    fn set_irqs(&self, _mdev: &Device, card: Pin<&Card>, set: IrqSet<'_>) -> Result {
         let mut state = card.state.lock();
         match set.index {
             pci::INTX_IRQ_INDEX => card.set_intx(&mut state, &set),
@@ -369,7 +375,7 @@ impl mdev::Driver for Mtty {
         }
     }
 
-    fn reset(card: &Card) -> Result {
+    fn reset(&self, _mdev: &Device, card: Pin<&Card>) -> Result {
         let mut state = card.state.lock();
         state.ports = [Uart::new(), Uart::new()];
         Ok(())
@@ -377,11 +383,16 @@ impl mdev::Driver for Mtty {
 
     const MIGRATION_FLAGS: u32 = migration::STOP_COPY | migration::P2P | migration::PRE_COPY;
 
-    fn migration_data_size(card: &Card) -> usize {
+    fn migration_data_size(&self, _mdev: &Device, card: Pin<&Card>) -> usize {
         stream_size(card.nr_ports)
     }
 
-    fn save_state(card: &Card, phase: migration::SavePhase) -> Result<KVec<u8>> {
+    fn save_state(
+        &self,
+        _mdev: &Device,
+        card: Pin<&Card>,
+        phase: migration::SavePhase,
+    ) -> Result<KVec<u8>> {
         if phase == migration::SavePhase::Initial {
             return card.header();
         }
@@ -394,11 +405,11 @@ impl mdev::Driver for Mtty {
         Ok(data)
     }
 
-    fn check_state(card: &Card, data: &[u8]) -> Result {
+    fn check_state(&self, _mdev: &Device, card: Pin<&Card>, data: &[u8]) -> Result {
         card.check_header(data)
     }
 
-    fn load_state(card: &Card, data: &[u8]) -> Result {
+    fn load_state(&self, _mdev: &Device, card: Pin<&Card>, data: &[u8]) -> Result {
         if data.len() != stream_size(card.nr_ports) {
             return Err(EINVAL);
         }
@@ -419,8 +430,32 @@ impl mdev::Driver for Mtty {
         Ok(())
     }
 
-    fn show_instance_attribute(mdev: &Device, _card: &Card, _index: usize) -> Result<CString> {
+    fn show_instance_attribute(
+        &self,
+        mdev: &Device,
+        _card: Pin<&Card>,
+        _index: usize,
+    ) -> Result<CString> {
         CString::try_from_fmt(fmt!("This is MDEV {}", mdev.name()))
+    }
+
+    // The card never writes guest memory: dirty logging has nothing to report.
+    fn log_start(&self, _mdev: &Device, _card: Pin<&Card>, _page_size: &mut u64) -> Result {
+        Ok(())
+    }
+
+    fn log_stop(&self, _mdev: &Device, _card: Pin<&Card>) -> Result {
+        Ok(())
+    }
+
+    fn log_read_and_clear(
+        &self,
+        _mdev: &Device,
+        _card: Pin<&Card>,
+        _iova: u64,
+        _length: u64,
+    ) -> Result {
+        Ok(())
     }
 }
 
@@ -430,12 +465,15 @@ struct MttyModule {
 
 impl kernel::Module for MttyModule {
     fn init(module: &'static ThisModule) -> Result<Self> {
-        let parent = mdev::Registration::new(
-            module,
-            c_str!("mtty"),
-            Mtty {
-                available_ports: AtomicUsize::new(MAX_PORTS),
-            },
+        let parent = KBox::pin_init(
+            mdev::Registration::new(
+                module,
+                c_str!("mtty"),
+                Mtty {
+                    available_ports: AtomicUsize::new(MAX_PORTS),
+                },
+            ),
+            GFP_KERNEL,
         )?;
         Ok(MttyModule { _parent: parent })
     }

@@ -438,7 +438,8 @@ fn create_from_sysfs(mtype: *mut bindings::mdev_type, input: &[u8]) -> Result {
 unsafe extern "C" fn mdev_type_release(kobj: *mut bindings::kobject) {
     // SAFETY: Our ktype is only used for `struct mdev_type`; its parent is still set.
     unsafe { bindings::put_device((*(*to_mdev_type(kobj)).parent).dev) };
-    RELEASES.put();
+    // SAFETY: The type was counted when it was added; this is its release, done with it.
+    unsafe { RELEASES.put() };
 }
 
 /// Adds `mtype`'s directory under the parent's `mdev_supported_types`.
@@ -718,7 +719,8 @@ unsafe extern "C" fn mdev_device_release(dev: *mut bindings::device) {
         bindings::kobject_put(&mut (*(*mdev).type_).kobj);
         drop(KBox::from_raw(mdev));
     }
-    RELEASES.put();
+    // SAFETY: The instance was counted when it was created; this is its release, done with it.
+    unsafe { RELEASES.put() };
 }
 
 /// # Safety

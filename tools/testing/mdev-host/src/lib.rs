@@ -493,3 +493,95 @@ mod mtty_config_tests {
         assert_eq!(new(1).restore(&saved[1..]), Err(OutOfRange));
     }
 }
+
+#[path = "../../../../rust/kernel/vfio/cap_chain.rs"]
+mod cap_chain;
+
+#[cfg(test)]
+mod cap_chain_tests {
+    use super::cap_chain::{link, record_size, shift, write_record, HEADER_SIZE};
+
+    /// Builds a chain the way the kernel crate's `CapChain::add` does.
+    fn build(caps: &[(u16, u16, &[u8])]) -> Vec<u8> {
+        let mut chain = Vec::new();
+        let mut last = None;
+        for &(id, version, body) in caps {
+            let start = chain.len();
+            chain.resize(start + record_size(body.len()).unwrap(), 0);
+            write_record(&mut chain[start..], id, version, body);
+            if let Some(last) = last {
+                link(&mut chain, last, start as u32);
+            }
+            last = Some(start);
+        }
+        chain
+    }
+
+    fn u16_at(b: &[u8], at: usize) -> u16 {
+        u16::from_ne_bytes([b[at], b[at + 1]])
+    }
+
+    fn u32_at(b: &[u8], at: usize) -> u32 {
+        u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    }
+
+    #[test]
+    fn records_are_padded_to_eight_bytes() {
+        assert_eq!(record_size(0), Some(8));
+        assert_eq!(record_size(1), Some(16));
+        assert_eq!(record_size(8), Some(16));
+        assert_eq!(record_size(13), Some(24));
+        assert_eq!(record_size(usize::MAX - 4), None);
+    }
+
+    /// Three records of odd sizes after a 32-byte answer, walked as userspace walks them.
+    #[test]
+    fn shifted_chain_walks_from_the_answer() {
+        const ANSWER: usize = 32;
+        let bodies: [&[u8]; 3] = [&[1, 2, 3], &[4; 13], &[]];
+        let mut chain = build(&[(2, 1, bodies[0]), (7, 3, bodies[1]), (9, 1, bodies[2])]);
+        assert_eq!(chain.len(), 16 + 24 + 8);
+        shift(&mut chain, ANSWER as u32).unwrap();
+
+        let mut reply = vec![0u8; ANSWER];
+        reply.extend_from_slice(&chain);
+        let mut at = ANSWER;
+        let mut seen = Vec::new();
+        loop {
+            assert_eq!(at % 8, 0);
+            let first = reply.get(at + HEADER_SIZE).copied();
+            seen.push((u16_at(&reply, at), u16_at(&reply, at + 2), first));
+            let next = u32_at(&reply, at + 4) as usize;
+            if next == 0 {
+                break;
+            }
+            assert!(next > at && next < reply.len());
+            at = next;
+        }
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen, [(2, 1, Some(1)), (7, 3, Some(4)), (9, 1, None)]);
+        assert_eq!(at + 8, reply.len());
+    }
+
+    #[test]
+    fn a_single_record_keeps_next_zero() {
+        let mut chain = build(&[(2, 1, &[0xaa; 8])]);
+        shift(&mut chain, 32).unwrap();
+        assert_eq!(u32_at(&chain, 4), 0);
+        assert_eq!(&chain[8..16], &[0xaa; 8]);
+    }
+
+    #[test]
+    fn broken_links_are_refused() {
+        let mut chain = build(&[(2, 1, &[0; 8]), (3, 1, &[])]);
+        // a link back to itself, and one past the end
+        link(&mut chain, 0, 0x10_0000);
+        assert_eq!(shift(&mut chain.clone(), 32), None);
+        let mut looped = build(&[(2, 1, &[0; 8]), (3, 1, &[])]);
+        link(&mut looped, 16, 16);
+        assert_eq!(shift(&mut looped, 32), None);
+        // an offset that overflows
+        let mut chain = build(&[(2, 1, &[0; 8]), (3, 1, &[])]);
+        assert_eq!(shift(&mut chain, u32::MAX), None);
+    }
+}

@@ -2,8 +2,9 @@
 /*
  * The minimal Rust vendor sample (mdev_minimal) end to end: its parent and
  * type in sysfs, create, open through VFIO (group and container), device,
- * region and irq info, config space reads and writes, reset, bad input,
- * remove, and the module dependencies of vfio_mdev. It exercises the kernel
+ * region and irq info (with a capability chain), config space reads and
+ * writes, reset, bad input, remove, and the module dependencies of
+ * vfio_mdev. It exercises the kernel
  * crate's mdev bindings and vfio_mdev on whichever mdev core is loaded.
  *
  * Module paths come from the environment (MDEV_CORE_MODULE,
@@ -30,6 +31,11 @@
 #define INSTANCES	4
 #define IDS		0x4d4d1d6b	/* device 4d4d, vendor 1d6b */
 #define CFG_SIZE	256
+/* the identification region: the instance's UUID, of a vendor region type */
+#define ID_REGION	VFIO_PCI_NUM_REGIONS
+#define ID_SIZE		16
+#define ID_TYPE		(VFIO_REGION_TYPE_PCI_VENDOR_TYPE | 0x1d6b)
+#define ID_SUBTYPE	1
 
 static const char *core_mod(void)
 {
@@ -144,7 +150,7 @@ TEST_F(dev, device_info)
 
 	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_INFO, &info));
 	EXPECT_EQ(VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET, info.flags);
-	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	EXPECT_EQ(ID_REGION + 1, info.num_regions);
 	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
 
 	info.argsz = 8;
@@ -172,13 +178,92 @@ TEST_F(dev, region_info)
 			EXPECT_EQ(0, ri.flags);
 		}
 	}
-	ri.index = VFIO_PCI_NUM_REGIONS;
+	ri.index = ID_REGION + 1;
 	EXPECT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
 	EXPECT_EQ(EINVAL, errno);
 	ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
 	ri.argsz = 16;
 	EXPECT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &ri));
 	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * A region with a capability: an argsz without room for the chain gets the
+ * size it needs and no chain; with room, the chain follows the answer.
+ */
+TEST_F(dev, region_capability_chain)
+{
+	union {
+		struct vfio_region_info ri;
+		uint8_t bytes[256];
+	} u;
+	struct vfio_region_info_cap_type *cap;
+	const size_t need = sizeof(u.ri) + sizeof(*cap);
+
+	memset(&u, 0xa5, sizeof(u));
+	u.ri.argsz = sizeof(u.ri);
+	u.ri.index = ID_REGION;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &u.ri));
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_CAPS,
+		  u.ri.flags);
+	EXPECT_EQ(need, u.ri.argsz);
+	EXPECT_EQ(0, u.ri.cap_offset);
+	EXPECT_EQ(ID_SIZE, u.ri.size);
+	EXPECT_EQ(REGION_OFFSET(ID_REGION), u.ri.offset);
+	/* nothing was written past the answer */
+	EXPECT_EQ(0xa5, u.bytes[sizeof(u.ri)]);
+
+	u.ri.argsz = need - 1;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &u.ri));
+	EXPECT_EQ(need, u.ri.argsz);
+	EXPECT_EQ(0, u.ri.cap_offset);
+	EXPECT_EQ(0xa5, u.bytes[sizeof(u.ri)]);
+
+	u.ri.argsz = sizeof(u);
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &u.ri));
+	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_CAPS,
+		  u.ri.flags);
+	/* argsz is the caller's when the chain fits */
+	EXPECT_EQ(sizeof(u), u.ri.argsz);
+	ASSERT_EQ(sizeof(u.ri), u.ri.cap_offset);
+	cap = (void *)(u.bytes + u.ri.cap_offset);
+	EXPECT_EQ(VFIO_REGION_INFO_CAP_TYPE, cap->header.id);
+	EXPECT_EQ(1, cap->header.version);
+	EXPECT_EQ(0, cap->header.next);
+	EXPECT_EQ(ID_TYPE, cap->type);
+	EXPECT_EQ(ID_SUBTYPE, cap->subtype);
+
+	/* the PCI regions have no capability */
+	u.ri.argsz = sizeof(u);
+	u.ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_REGION_INFO, &u.ri));
+	EXPECT_EQ(0, u.ri.flags & VFIO_REGION_INFO_FLAG_CAPS);
+	EXPECT_EQ(0, u.ri.cap_offset);
+}
+
+/* The identification region holds the instance's UUID and is read-only. */
+TEST_F(dev, id_region)
+{
+	uint8_t id[ID_SIZE + 1], want[ID_SIZE];
+	const char *p = self->uuid;
+	char hex[3] = "", *end;
+	unsigned int i;
+
+	for (i = 0; i < ID_SIZE; i++) {
+		if (*p == '-')
+			p++;
+		memcpy(hex, p, 2);
+		want[i] = strtoul(hex, &end, 16);
+		ASSERT_EQ(hex + 2, end);
+		p += 2;
+	}
+	ASSERT_EQ(ID_SIZE, region_read(self->fd, ID_REGION, 0, id, ID_SIZE));
+	EXPECT_EQ(0, memcmp(want, id, ID_SIZE));
+	ASSERT_EQ(4, region_read(self->fd, ID_REGION, 12, id, 4));
+	EXPECT_EQ(0, memcmp(want + 12, id, 4));
+	EXPECT_EQ(-EINVAL, region_read(self->fd, ID_REGION, 0, id, ID_SIZE + 1));
+	EXPECT_EQ(-EINVAL, region_read(self->fd, ID_REGION, ID_SIZE, id, 1));
+	EXPECT_EQ(-EINVAL, region_write(self->fd, ID_REGION, 0, id, 4));
 }
 
 TEST_F(dev, irq_info)

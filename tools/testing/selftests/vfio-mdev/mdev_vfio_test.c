@@ -139,6 +139,7 @@ TEST(iommufd_cdev)
 	ASSERT_LE(0, dev) TH_LOG("%s: %s", path, strerror(errno));
 	/* not bound yet: no device ioctls */
 	EXPECT_EQ(-1, ioctl(dev, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
 	iommufd = open("/dev/iommu", O_RDWR);
 	ASSERT_LE(0, iommufd);
 	bind.iommufd = iommufd;

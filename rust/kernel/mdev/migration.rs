@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Live migration of Rust vendor drivers' instances.
+//! Live migration of mdev instances.
 //!
 //! The VFIO core handles `VFIO_DEVICE_FEATURE` and calls the `vfio_migration_ops` here; this
 //! file walks the migration state machine one arc at a time (`vfio_mig_get_next_state`), opens
 //! the saving and resuming data files (anonymous-inode stream files), answers
-//! `VFIO_MIG_GET_PRECOPY_INFO`, and asks the vendor only to turn its state into bytes and back.
-//! Dirty logging is offered and reports nothing: an mdev instance does not DMA by itself.
+//! `VFIO_MIG_GET_PRECOPY_INFO`, and asks the driver only to turn its state into bytes and back
+//! (through [`VendorOps`], built for each driver by the adapter). None of it depends on the
+//! driver, so it is part of the kernel image, data files included: a data file that outlives its
+//! device, its instance and the vendor module never runs code of that module.
 //!
 //! A saving stream read to its end in PRE_COPY answers `ENOMSG` (more comes when the device
 //! stops) and polls as not readable until then; only a complete stream (STOP_COPY) ends with
@@ -19,13 +21,12 @@
 //! closed or reset or leaves the state that opened it, which happens before the vendor's
 //! instance state can go away.
 
-use core::ptr;
-use kernel::ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
-use kernel::{
+use super::adapter::{get32, Binding};
+use crate::{
     alloc::VVec,
     bindings,
-    error::from_result,
-    mdev::ParentOps,
+    error::{from_result, Error},
+    ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void},
     new_mutex,
     prelude::*,
     sync::{Arc, ArcBorrow, Mutex},
@@ -33,8 +34,7 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
     vfio::migration::SavePhase,
 };
-
-use crate::Instance;
+use core::ptr;
 
 const RUNNING: u32 = bindings::vfio_device_mig_state_VFIO_DEVICE_STATE_RUNNING;
 const STOP: u32 = bindings::vfio_device_mig_state_VFIO_DEVICE_STATE_STOP;
@@ -45,13 +45,49 @@ const PRE_COPY: u32 = bindings::vfio_device_mig_state_VFIO_DEVICE_STATE_PRE_COPY
 const PRE_COPY_P2P: u32 = bindings::vfio_device_mig_state_VFIO_DEVICE_STATE_PRE_COPY_P2P;
 
 /// `VFIO_MIG_GET_PRECOPY_INFO`.
-const MIG_GET_PRECOPY_INFO: u32 = kernel::ioctl::_IO(b';' as u32, 100 + 21);
+const MIG_GET_PRECOPY_INFO: u32 = crate::ioctl::_IO(b';' as u32, 100 + 21);
 
-/// The vendor instance a data file reads from or writes to.
+/// What the state machine asks of a driver; see the migration callbacks of
+/// [`super::Driver`]. Each takes a bound instance of the driver.
+pub(crate) struct VendorOps {
+    pub(crate) data_size: unsafe fn(&Binding) -> usize,
+    pub(crate) save: unsafe fn(&Binding, SavePhase) -> Result<KVec<u8>>,
+    pub(crate) check: unsafe fn(&Binding, &[u8]) -> Result,
+    pub(crate) load: unsafe fn(&Binding, &[u8]) -> Result,
+}
+
+/// The instance a data file reads from or writes to.
 #[derive(Clone, Copy)]
 struct Vendor {
-    ops: *const dyn ParentOps,
-    instance: *const c_void,
+    ops: *const VendorOps,
+    binding: *const Binding,
+}
+
+impl Vendor {
+    /// # Safety
+    ///
+    /// The instance is bound (its data file is enabled).
+    unsafe fn save(&self, phase: SavePhase) -> Result<KVec<u8>> {
+        // SAFETY: Guaranteed by the caller: the instance is bound, so its driver's module is
+        // loaded and the binding alive.
+        unsafe { ((*self.ops).save)(&*self.binding, phase) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Vendor::save`].
+    unsafe fn check(&self, data: &[u8]) -> Result {
+        // SAFETY: As in `save`.
+        unsafe { ((*self.ops).check)(&*self.binding, data) }
+    }
+
+    /// # Safety
+    ///
+    /// As for [`Vendor::save`].
+    unsafe fn load(&self, data: &[u8]) -> Result {
+        // SAFETY: As in `save`.
+        unsafe { ((*self.ops).load)(&*self.binding, data) }
+    }
 }
 
 /// What a data file holds.
@@ -83,7 +119,7 @@ struct DataFile {
 }
 
 // SAFETY: `Vendor`'s pointers are only used under the stream lock while the file is enabled,
-// when they point to a live, `Sync` vendor and instance.
+// when they point to a live, `Sync` driver and instance.
 unsafe impl Send for Stream {}
 
 impl DataFile {
@@ -106,7 +142,8 @@ impl DataFile {
 
 /// The migration state of one instance.
 struct State {
-    state: u32,
+    /// The device state, `VFIO_DEVICE_STATE_*`.
+    device_state: u32,
     saving: Option<Arc<DataFile>>,
     resuming: Option<Arc<DataFile>>,
 }
@@ -114,17 +151,27 @@ struct State {
 /// The migration state machine of one instance.
 #[pin_data]
 pub(crate) struct Migration {
+    /// The driver's side of it, valid while the instance is bound.
+    ops: *const VendorOps,
     #[pin]
     state: Mutex<State>,
 }
 
+// SAFETY: `ops` points to a table of functions, used only while the instance is bound; the
+// state is behind a mutex.
+unsafe impl Send for Migration {}
+
+// SAFETY: As above.
+unsafe impl Sync for Migration {}
+
 impl Migration {
     /// A state machine in RUNNING.
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    fn new(ops: &'static VendorOps) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Migration {
+                ops: ptr::from_ref(ops),
                 state <- new_mutex!(State {
-                    state: RUNNING,
+                    device_state: RUNNING,
                     saving: None,
                     resuming: None,
                 }),
@@ -134,9 +181,9 @@ impl Migration {
     }
 
     /// Back to RUNNING with no data file: the device was closed or reset.
-    pub(crate) fn reset(&self) {
+    fn reset(&self) {
         let mut state = self.state.lock();
-        state.state = RUNNING;
+        state.device_state = RUNNING;
         close_files(&mut state);
     }
 }
@@ -163,13 +210,13 @@ fn open_file(file: Arc<DataFile>, write: bool) -> Result<*mut bindings::file> {
     // takes the `Arc` in `private` and gives it back in `release`.
     let filp = unsafe {
         bindings::anon_inode_getfile(
-            kernel::c_str!("vfio_mdev_mig").as_char_ptr(),
+            crate::c_str!("vfio_mdev_mig").as_char_ptr(),
             fops.get(),
             private,
             flags,
         )
     };
-    if let Err(e) = kernel::error::from_err_ptr(filp) {
+    if let Err(e) = crate::error::from_err_ptr(filp) {
         // SAFETY: No file took `private`, which `Arc::into_raw` made.
         drop(unsafe { Arc::from_raw(private.cast::<DataFile>()) });
         return Err(e);
@@ -201,7 +248,7 @@ fn new_file(
             readers <- Opaque::ffi_init(|slot| unsafe {
                 bindings::__init_waitqueue_head(
                     slot,
-                    kernel::c_str!("vfio_mdev_mig").as_char_ptr(),
+                    crate::c_str!("vfio_mdev_mig").as_char_ptr(),
                     READERS_KEY.get(),
                 )
             }),
@@ -221,8 +268,8 @@ fn append(file: &DataFile, phase: SavePhase) -> Result {
     {
         let mut stream = file.stream.lock();
         let vendor = stream.vendor.ok_or(ENODEV)?;
-        // SAFETY: The file is enabled, so the vendor and its instance are alive.
-        let bytes = unsafe { (*vendor.ops).save_state(vendor.instance, phase) }?;
+        // SAFETY: The file is enabled, so the instance is bound.
+        let bytes = unsafe { vendor.save(phase) }?;
         stream.data.extend_from_slice(&bytes, GFP_KERNEL)?;
         stream.complete = phase == SavePhase::StopCopy;
     }
@@ -230,25 +277,49 @@ fn append(file: &DataFile, phase: SavePhase) -> Result {
     Ok(())
 }
 
-impl Instance {
-    fn migration(&self) -> ArcBorrow<'_, Migration> {
-        // SAFETY: `set_state` and friends are only installed on devices whose `migration` was
-        // set by `setup` (with `Arc::into_raw`); that reference lives until `teardown`.
-        unsafe { ArcBorrow::from_raw(self.migration) }
+impl Binding {
+    /// The instance's migration state machine, if its driver migrates.
+    fn migration(&self) -> Option<ArcBorrow<'_, Migration>> {
+        if self.migration.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant of `Binding` a non-null `migration` comes from
+        // `Arc::into_raw` in `setup`; `teardown` drops that reference only when the binding is
+        // being taken apart, when no reference to it is in use any more.
+        Some(unsafe { ArcBorrow::from_raw(self.migration) })
     }
 
-    fn vendor(&self) -> Vendor {
+    /// What a data file of the instance calls.
+    fn vendor(&self, migration: &Migration) -> Vendor {
         Vendor {
-            // SAFETY: By the type invariant `record` is the instance's live parent.
-            ops: unsafe { (*self.record).ops_ptr() },
-            instance: self.instance,
+            ops: migration.ops,
+            binding: self,
         }
     }
 
+    /// The most bytes a stream of the instance holds.
+    ///
+    /// # Safety
+    ///
+    /// The instance is bound, and `migration` is its state machine.
+    unsafe fn data_size(&self, migration: &Migration) -> usize {
+        // SAFETY: Guaranteed by the caller: the driver's module is loaded and the instance
+        // bound.
+        unsafe { ((*migration.ops).data_size)(self) }
+    }
+
     /// Takes one arc of the state machine; returns the data file it opens, if any.
-    fn step(&self, state: &mut State, next: u32) -> Result<*mut bindings::file> {
-        let migration = self.migration();
-        let cur = state.state;
+    ///
+    /// # Safety
+    ///
+    /// The instance is bound, and `migration` is its state machine, whose lock `state` is.
+    unsafe fn step(
+        &self,
+        migration: ArcBorrow<'_, Migration>,
+        state: &mut State,
+        next: u32,
+    ) -> Result<*mut bindings::file> {
+        let cur = state.device_state;
         let mut opened = ptr::null_mut();
         match (cur, next) {
             // Nothing to do: the device does no DMA and needs no quiescing.
@@ -263,8 +334,8 @@ impl Instance {
                 {
                     let stream = file.stream.lock();
                     let vendor = stream.vendor.ok_or(ENODEV)?;
-                    // SAFETY: The file is enabled, so the vendor and its instance are alive.
-                    unsafe { (*vendor.ops).load_state(vendor.instance, &stream.data) }?;
+                    // SAFETY: The file is enabled, so the instance is bound.
+                    unsafe { vendor.load(&stream.data) }?;
                 }
                 close_files(state);
             }
@@ -272,9 +343,9 @@ impl Instance {
                 close_files(state)
             }
             (RUNNING, PRE_COPY) | (RUNNING_P2P, PRE_COPY_P2P) | (STOP, STOP_COPY) => {
-                // SAFETY: By the type invariant `instance` is live.
-                let size = unsafe { self.ops().migration_data_size(self.instance) };
-                let file = new_file(migration, self.vendor(), size)?;
+                // SAFETY: Guaranteed by the caller.
+                let size = unsafe { self.data_size(&migration) };
+                let file = new_file(migration, self.vendor(&migration), size)?;
                 append(&file, SavePhase::Initial)?;
                 if next == STOP_COPY {
                     append(&file, SavePhase::StopCopy)?;
@@ -287,39 +358,44 @@ impl Instance {
                 append(&file, SavePhase::StopCopy)?;
             }
             (STOP, RESUMING) => {
-                // SAFETY: By the type invariant `instance` is live.
-                let limit = unsafe { self.ops().migration_data_size(self.instance) };
-                let file = new_file(migration, self.vendor(), limit)?;
+                // SAFETY: Guaranteed by the caller.
+                let limit = unsafe { self.data_size(&migration) };
+                let file = new_file(migration, self.vendor(&migration), limit)?;
                 opened = open_file(file.clone(), true)?;
                 state.resuming = Some(file);
             }
             _ => return Err(EINVAL),
         }
-        state.state = next;
+        state.device_state = next;
         Ok(opened)
     }
 }
 
 /// # Safety
 ///
-/// `vdev` is the registered VFIO device of an `Instance` with migration.
+/// `vdev` is the registered VFIO device of a bound instance with migration.
 unsafe extern "C" fn set_state(
     vdev: *mut bindings::vfio_device,
     new: c_uint,
 ) -> *mut bindings::file {
     // SAFETY: Guaranteed by the caller.
-    let this = unsafe { Instance::from_vdev(vdev) };
-    let migration = this.migration();
+    let this = unsafe { Binding::from_vdev(vdev) };
+    let Some(migration) = this.migration() else {
+        return EINVAL.to_ptr();
+    };
     let mut state = migration.state.lock();
     let mut opened = ptr::null_mut();
-    while state.state != new {
+    while state.device_state != new {
         let mut next = 0;
         // SAFETY: `vdev` is valid; `next` is written on success.
-        let ret = unsafe { bindings::vfio_mig_get_next_state(vdev, state.state, new, &mut next) };
+        let ret =
+            unsafe { bindings::vfio_mig_get_next_state(vdev, state.device_state, new, &mut next) };
         if ret != 0 {
-            return kernel::error::Error::from_errno(ret).to_ptr();
+            return Error::from_errno(ret).to_ptr();
         }
-        match this.step(&mut state, next) {
+        // SAFETY: Guaranteed by the caller: the VFIO core calls migration ops only for a
+        // registered device, whose instance is bound.
+        match unsafe { this.step(migration, &mut state, next) } {
             Err(e) => return e.to_ptr(),
             // Only the last arc of a transition may open a file (vfio_mig_get_next_state
             // guarantees it); it is handed to the VFIO core, which installs it.
@@ -334,9 +410,11 @@ unsafe extern "C" fn set_state(
 /// As for [`set_state`]; `cur` is valid for writes.
 unsafe extern "C" fn get_state(vdev: *mut bindings::vfio_device, cur: *mut c_uint) -> c_int {
     // SAFETY: Guaranteed by the caller.
-    let this = unsafe { Instance::from_vdev(vdev) };
-    let migration = this.migration();
-    let state = migration.state.lock().state;
+    let this = unsafe { Binding::from_vdev(vdev) };
+    let Some(migration) = this.migration() else {
+        return EINVAL.to_errno();
+    };
+    let state = migration.state.lock().device_state;
     // SAFETY: Guaranteed by the caller.
     unsafe { *cur = state };
     0
@@ -347,65 +425,40 @@ unsafe extern "C" fn get_state(vdev: *mut bindings::vfio_device, cur: *mut c_uin
 /// As for [`set_state`]; `len` is valid for writes.
 unsafe extern "C" fn get_data_size(vdev: *mut bindings::vfio_device, len: *mut c_ulong) -> c_int {
     // SAFETY: Guaranteed by the caller.
-    let this = unsafe { Instance::from_vdev(vdev) };
-    // SAFETY: By the type invariant `instance` is live; `len` is valid.
-    unsafe { *len = this.ops().migration_data_size(this.instance) as c_ulong };
+    let this = unsafe { Binding::from_vdev(vdev) };
+    let Some(migration) = this.migration() else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: Guaranteed by the caller: the instance is bound; `len` is valid.
+    unsafe { *len = this.data_size(&migration) as c_ulong };
     0
 }
 
-extern "C" fn log_start(
-    _vdev: *mut bindings::vfio_device,
-    _ranges: *mut bindings::rb_root_cached,
-    _nnodes: u32,
-    _page_size: *mut u64,
-) -> c_int {
-    0
-}
-
-extern "C" fn log_stop(_vdev: *mut bindings::vfio_device) -> c_int {
-    0
-}
-
-extern "C" fn log_read_and_clear(
-    _vdev: *mut bindings::vfio_device,
-    _iova: c_ulong,
-    _length: c_ulong,
-    _dirty: *mut bindings::iova_bitmap,
-) -> c_int {
-    0
-}
-
-/// A C operations table in static storage, read-only for the C code it is handed to.
+/// A C table in static storage (so that lockdep accepts a key in it), handed to C code as a
+/// pointer.
 ///
 /// # Invariants
 ///
-/// The table is only written by this module's `init`, before any user can reach it.
-pub(crate) struct Table<T>(core::cell::UnsafeCell<T>);
+/// Rust code never reads or writes the value after building it.
+struct Table<T>(core::cell::UnsafeCell<T>);
 
-// SAFETY: By the type invariant the table is read-only once anyone else can see it.
+// SAFETY: By the type invariant Rust code only hands out the table's address.
 unsafe impl<T> Sync for Table<T> {}
 
 impl<T> Table<T> {
-    pub(crate) const fn new(value: T) -> Self {
+    const fn new(value: T) -> Self {
         Self(core::cell::UnsafeCell::new(value))
     }
 
-    pub(crate) fn get(&self) -> *mut T {
+    fn get(&self) -> *mut T {
         self.0.get()
     }
 }
 
-pub(crate) static MIG_OPS: Table<bindings::vfio_migration_ops> =
-    Table::new(bindings::vfio_migration_ops {
-        migration_set_state: Some(set_state),
-        migration_get_state: Some(get_state),
-        migration_get_data_size: Some(get_data_size),
-    });
-
-pub(crate) static LOG_OPS: Table<bindings::vfio_log_ops> = Table::new(bindings::vfio_log_ops {
-    log_start: Some(log_start),
-    log_stop: Some(log_stop),
-    log_read_and_clear: Some(log_read_and_clear),
+static MIG_OPS: Table<bindings::vfio_migration_ops> = Table::new(bindings::vfio_migration_ops {
+    migration_set_state: Some(set_state),
+    migration_get_state: Some(get_state),
+    migration_get_data_size: Some(get_data_size),
 });
 
 /// Borrows the data file of a `struct file`.
@@ -472,8 +525,8 @@ unsafe extern "C" fn resume_write(
         let taken = UserSlice::new(buf as UserPtr, len)
             .reader()
             .read_slice(&mut stream.data[old..])
-            // SAFETY: The file is enabled, so the vendor and its instance are alive.
-            .and_then(|()| unsafe { (*vendor.ops).check_state(vendor.instance, &stream.data) });
+            // SAFETY: The file is enabled, so the instance is bound.
+            .and_then(|()| unsafe { vendor.check(&stream.data) });
         if let Err(e) = taken {
             // The stream grows only by writes the vendor accepts.
             // SAFETY: `old` is at most the length, and bytes need no dropping.
@@ -502,11 +555,11 @@ unsafe extern "C" fn save_ioctl(filp: *mut bindings::file, cmd: c_uint, arg: c_u
         UserSlice::new(arg as UserPtr, info.len())
             .reader()
             .read_slice(&mut info)?;
-        if (crate::get32(&info, 0) as usize) < info.len() {
+        if (get32(&info, 0) as usize) < info.len() {
             return Err(EINVAL);
         }
         let state = file.migration.state.lock();
-        if state.state != PRE_COPY && state.state != PRE_COPY_P2P {
+        if state.device_state != PRE_COPY && state.device_state != PRE_COPY_P2P {
             return Err(EINVAL);
         }
         let stream = file.stream.lock();
@@ -562,7 +615,7 @@ const fn empty_fops() -> bindings::file_operations {
     unsafe { core::mem::MaybeUninit::zeroed().assume_init() }
 }
 
-pub(crate) static SAVE_FOPS: Table<bindings::file_operations> = Table::new({
+static SAVE_FOPS: Table<bindings::file_operations> = Table::new({
     let mut fops = empty_fops();
     fops.read = Some(save_read);
     fops.poll = Some(save_poll);
@@ -571,50 +624,37 @@ pub(crate) static SAVE_FOPS: Table<bindings::file_operations> = Table::new({
     fops
 });
 
-pub(crate) static RESUME_FOPS: Table<bindings::file_operations> = Table::new({
+static RESUME_FOPS: Table<bindings::file_operations> = Table::new({
     let mut fops = empty_fops();
     fops.write = Some(resume_write);
     fops.release = Some(release);
     fops
 });
 
-/// Makes the data files hold a reference on this module while they are open.
-pub(crate) fn init(module: &'static ThisModule) {
-    // SAFETY: Module init runs before any parent can register, so nobody reads the tables yet.
-    unsafe {
-        (*SAVE_FOPS.get()).owner = module.as_ptr();
-        (*RESUME_FOPS.get()).owner = module.as_ptr();
-    }
-}
-
-/// Sets up migration on a new VFIO device if the vendor supports it.
+/// Sets up migration on a new VFIO device of a driver with the given `VFIO_MIGRATION_*` flags.
 ///
 /// # Safety
 ///
-/// `vdev` is the unregistered `vfio_device` of `this`.
-pub(crate) unsafe fn setup(vdev: *mut bindings::vfio_device, this: *mut Instance) -> Result {
-    // SAFETY: Guaranteed by the caller: `this` has its record and instance set.
-    let flags = unsafe { (*this).ops().migration_flags() };
-    if flags == 0 {
-        return Ok(());
-    }
-    let migration = Migration::new()?;
+/// `this` is a complete binding whose device is not registered yet.
+pub(super) unsafe fn setup(this: *mut Binding, flags: u32, ops: &'static VendorOps) -> Result {
+    let migration = Migration::new(ops)?;
     // SAFETY: Guaranteed by the caller: the device is not registered, nothing reads it yet.
     unsafe {
         (*this).migration = Arc::into_raw(migration);
+        let vdev = (*this).vdev();
         (*vdev).migration_flags = flags;
         (*vdev).mig_ops = MIG_OPS.get();
-        (*vdev).log_ops = LOG_OPS.get();
     }
     Ok(())
 }
 
-/// Drops the migration state of a device that is gone.
+/// Drops the migration state of a device whose instance is being unbound: its data files are
+/// disabled, so they never reach the instance again.
 ///
 /// # Safety
 ///
-/// `this` is unregistered, and `setup` ran for it.
-pub(crate) unsafe fn teardown(this: *mut Instance) {
+/// `this` is unregistered (or never was), and no migration op runs on it any more.
+pub(super) unsafe fn teardown(this: *mut Binding) {
     // SAFETY: Guaranteed by the caller.
     let migration = unsafe { (*this).migration };
     if !migration.is_null() {
@@ -625,8 +665,8 @@ pub(crate) unsafe fn teardown(this: *mut Instance) {
 }
 
 /// Ends migration on close or reset: back to RUNNING, data files disabled.
-pub(crate) fn reset(this: &Instance) {
-    if !this.migration.is_null() {
-        this.migration().reset();
+pub(super) fn reset(this: &Binding) {
+    if let Some(migration) = this.migration() {
+        migration.reset();
     }
 }
