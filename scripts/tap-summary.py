@@ -137,8 +137,14 @@ def judge_kernel_log(sdir, tests, problems):
                 break
         leak = os.path.join(sdir, part + '.kmemleak')
         if os.path.exists(leak):
-            first = open(leak, errors='replace').readline().strip()
-            problems.append('%s: kmemleak: %s' % (part, first))
+            text = open(leak, errors='replace').read()
+            first = text.split('\n', 1)[0].strip()
+            # A pointer left in a cached stack can hide a leak from the scan
+            # after its binary; the report still names the allocating task.
+            comms = sorted(set(re.findall(r'comm "([^"]*)"', text)))
+            problems.append('%s: kmemleak: %s%s' % (
+                part, first,
+                ' allocated by %s' % ', '.join(comms) if comms else ''))
             failed += 1
     if not os.path.exists(os.path.join(sdir, 'unload.dmesg')):
         problems.append('no kernel log of the unload (guest died?)')
