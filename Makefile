@@ -11,13 +11,13 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps kernel selftests check run bench rustdoc vm-shell kdir clean help
+.PHONY: all deps kernel selftests check run bench profile rustdoc vm-shell kdir clean help
 
 all: kernel
 
 help:
 	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: bench rustdoc deps kernel selftests vm-shell kdir clean"
+	@echo "Other targets: bench profile rustdoc deps kernel selftests vm-shell kdir clean"
 	@echo "Variables: STACK=<core>+<samples> (e.g. c+c), TESTS=<binaries>"
 
 deps:
@@ -35,8 +35,11 @@ check: selftests
 run: selftests
 	@$(S)/run.sh
 
-bench: selftests
+bench: deps
 	@$(S)/bench.sh
+
+profile: deps
+	@$(S)/profile.sh
 
 rustdoc: kernel
 	@$(S)/rustdoc.sh

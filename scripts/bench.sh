@@ -1,60 +1,71 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make bench`, in one VM boot: create+remove cycles per second through sysfs
-# on the C core and on the Rust core with the same C mtty; then region-access
-# operations per second through a VFIO device fd for the C mtty and the Rust
-# mtty, against the floor of a 1-byte read of /dev/zero. Prints the figures
-# and the Rust/C ratios; it never fails on a number.
+# `make bench`: in one VM boot, create+remove cycles through sysfs on the C
+# and the Rust core with the same C mtty, then region accesses through a
+# VFIO device fd with the C and the Rust mtty against the floor of a 1-byte
+# read of /dev/zero. C and Rust alternate BENCH_ROUNDS times (default 3).
+# Prints each figure with its spread over the rounds and the ratios; it
+# never fails on a number.
+#
+# Environment:
+#   BENCH_CLOCK    icount (default): the guest runs on one vCPU under QEMU
+#                  -icount shift=0,sleep=off, so its clock advances 1 ns per
+#                  instruction executed (kernel and user alike) and the
+#                  figures are instruction counts; wall: two vCPUs and the
+#                  host's clock, figures in seconds (noisy under TCG)
+#   BENCH_KERNEL   bench (default): the kernel flavor without the checkers;
+#                  debug: the test kernel
+#   BENCH_SECONDS  guest seconds per figure and round (default 0.5 with
+#                  icount, i.e. 5e8 instructions, 4 with wall)
+#   BENCH_ROUNDS   alternations of C and Rust (default 3)
 set -euo pipefail
 
+export MDEV_FLAVOR=${BENCH_KERNEL:-bench}
 . "$(dirname "$0")/env.sh"
 . "$(dirname "$0")/stacks.sh"
 
+CLOCK=${BENCH_CLOCK:-icount}
+case "$CLOCK" in
+icount)
+	export VM_CPUS=1 VM_QEMU_OPTS="-icount shift=0,sleep=off"
+	SECONDS_PER_RUN=${BENCH_SECONDS:-0.5} ;;
+wall)
+	SECONDS_PER_RUN=${BENCH_SECONDS:-4} ;;
+*)
+	echo "bench: BENCH_CLOCK must be icount or wall" >&2
+	exit 2 ;;
+esac
+ROUNDS=${BENCH_ROUNDS:-3}
+"$TOP/scripts/kernel.sh"
+"$TOP/scripts/selftests.sh"
+
 KDIR=$(kernel_dir)
 OUT=${RESULTS:-$TOP/results}/bench
-SECONDS_PER_RUN=${BENCH_SECONDS:-8}
 rm -rf "$OUT"
 mkdir -p "$OUT"
+order=
+for _ in $(seq "$ROUNDS"); do
+	order="$order c rust"
+done
 # The benchmark loads upstream's C mtty, which does not survive delayed
-# kobject releases (scripts/stacks.sh), and a delay would be measured too:
-# the boot turns it off. The other checkers of the test kernel stay on, so
-# the figures are those of a debug kernel, for C and Rust alike.
+# kobject releases (scripts/stacks.sh); a delay would be measured, too.
+# shellcheck disable=SC2086
 VM_APPEND=$(stack_cmdline c+c) \
 "$TOP/scripts/vm.sh" "$OUT" "$TOP/scripts/guest-bench.sh" "$KDIR" \
-	"$KDIR/selftests/vfio-mdev" "$OUT" "$SECONDS_PER_RUN" c rust c rust \
+	"$KDIR/selftests/vfio-mdev" "$OUT" "$SECONDS_PER_RUN" $order \
 	> "$OUT/vm.log" 2>&1 || true
-if ! grep -q status=done "$OUT/status" 2>/dev/null || [ ! -s "$OUT/bench.txt" ] ||
-	[ ! -s "$OUT/region.txt" ]; then
-	echo "bench: the benchmark did not run; see $OUT/guest.log" >&2
+if ! grep -q status=done "$OUT/status" 2>/dev/null; then
+	echo "bench: the benchmark did not run; see $OUT/guest.log and $OUT/vm.log" >&2
 	exit 1
 fi
-echo "mdev create+remove through sysfs, mtty-1 (C sample), QEMU TCG;"
-echo "cores alternate C, Rust, C, Rust in one boot, ${SECONDS_PER_RUN} s each:"
-awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-       printf "  %-5s core: %8.1f cycles/s  (%7.1f us/cycle, %d cycles)\n", $1,
-	      v["per_second"], v["us_per_cycle"], v["cycles"]
-       sum[$1] += v["per_second"]; n[$1]++ }
-     END {
-	for (c in sum)
-		printf "  %-5s mean: %8.1f cycles/s\n", c, sum[c] / n[c]
-	if (sum["c"] > 0)
-		printf "  Rust/C ratio: %.3f\n", (sum["rust"] / n["rust"]) / (sum["c"] / n["c"])
-     }' "$OUT/bench.txt"
-echo
-echo "region accesses through the device fd of an mtty-1 instance (C core),"
-echo "C mtty and Rust mtty alternating, ${SECONDS_PER_RUN} s per operation:"
-awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); v[$1, kv[1]] += kv[2]; ops[kv[1]] = 1 }
-       n[$1]++ }
-     END {
-	printf "  %-11s %12s %12s %8s %14s\n", "operation", "C ops/s", "Rust ops/s",
-	       "Rust/C", "floor/Rust"
-	floor = (v["c", "zero_read1"] + v["rust", "zero_read1"]) / (n["c"] + n["rust"])
-	split("cfg_read4 bar_read1 bar_write1 zero_read1", order, " ")
-	for (k = 1; k <= 4; k++) {
-		o = order[k]
-		c = v["c", o] / n["c"]; r = v["rust", o] / n["rust"]
-		printf "  %-11s %12.0f %12.0f %8.3f %14.3f\n", o, c, r,
-		       (c > 0 ? r / c : 0), (r > 0 ? floor / r : 0)
-	}
-     }' "$OUT/region.txt"
+# The previous run's figures, kept in the cache, give the drift between two
+# runs; the summary says which kernel and commit they came from.
+mkdir -p "$CACHE_DIR/bench"
+last=$CACHE_DIR/bench/last-$CLOCK.json
+python3 "$TOP/scripts/bench-summary.py" --clock "$CLOCK" \
+	--kernel "$FLAVOR $(cat "$KDIR/obj/include/config/kernel.release")" \
+	--commit "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" \
+	--seconds "$SECONDS_PER_RUN" --previous "$last" --save "$OUT/figures.json" \
+	"$OUT/bench.txt" "$OUT/region.txt" | tee "$OUT/summary.txt"
+cp "$OUT/figures.json" "$last"

@@ -10,7 +10,8 @@ set -euo pipefail
 
 APT_PKGS="linux-source-6.12 rustc-web rust-web-src rustfmt-web rust-web-clippy
 	clang lld llvm libclang-dev busybox-static flex bison bc libelf-dev
-	libssl-dev cpio kmod python3-venv rsync zstd xz-utils make gcc libc6-dev"
+	libssl-dev cpio kmod python3-venv rsync zstd xz-utils make gcc libc6-dev
+	gdb"
 # QEMU comes from bookworm-backports so it matches the preinstalled
 # qemu-utils 10.x instead of replacing it.
 BPO_PKGS="qemu-system-x86"

@@ -22,29 +22,49 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KSRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 KSRC_PKG=linux-source-6.12
 
-# The kernel build tree is keyed on everything that shapes it but is not
-# rebuilt incrementally: the source package version, the config fragments,
-# the patches, the scripts that unpack and configure, and the toolchain.
-# Project sources (rust/, drivers/, samples/, selftests) are synced into the
-# tree on every build instead, so editing one only rebuilds that part.
+# Kernel flavors: "debug", the test kernel with every checker on
+# (kernel/configs/debug.config; what `make check` and `make run` use), and
+# "bench", the same kernel without them, as users run it
+# (kernel/configs/bench.config; what `make bench` uses). Each has its own
+# build tree. MDEV_FLAVOR picks one; the scripts that need a given flavor
+# set it themselves.
+FLAVOR=${MDEV_FLAVOR:-debug}
+case "$FLAVOR" in
+debug|bench) ;;
+*) echo "MDEV_FLAVOR must be debug or bench, not $FLAVOR" >&2; exit 2 ;;
+esac
+FLAVORS="debug bench"
+# the config fragments of a flavor, in merge order
+flavor_fragments() {
+	echo "$TOP/kernel/configs/mdev-rs.config $TOP/kernel/configs/$1.config"
+}
+
+# A kernel build tree is keyed on everything that shapes it but is not
+# rebuilt incrementally: the source package version, the flavor's config
+# fragments, the patches, the scripts that unpack and configure, and the
+# toolchain. Project sources (rust/, drivers/, samples/, selftests) are
+# synced into the tree on every build instead, so editing one only
+# rebuilds that part.
 kernel_key() {
 	# xtrace off inside: a `bash -x` run must not hash its own trace
 	(
 		{ set +x; } 2>/dev/null
 		dpkg-query -W -f='${Version}\n' "$KSRC_PKG"
-		cat "$TOP"/kernel/configs/*.config "$TOP"/patches/*.patch \
+		# shellcheck disable=SC2046
+		cat $(flavor_fragments "$FLAVOR") "$TOP"/patches/*.patch \
 			"$TOP"/scripts/kernel-tree.sh "$TOP"/scripts/env.sh
 		"$RUSTC" --version; "$BINDGEN" --version; clang --version | head -1
 	) 2>&1 | sha256sum | cut -c1-12
 }
 
 # Where the kernel tree lives: KDIR overrides; $KDIR/src is the source with
-# the overlay, $KDIR/obj the build output (O=).
+# the overlay, $KDIR/obj the build output (O=). The name carries the flavor,
+# then the key.
 kernel_dir() {
 	if [ -n "${KDIR:-}" ]; then
 		echo "$KDIR"
 	else
-		echo "$CACHE_DIR/build/linux-$(dpkg-query -W -f='${Version}' "$KSRC_PKG")-$(kernel_key)"
+		echo "$CACHE_DIR/build/linux-$(dpkg-query -W -f='${Version}' "$KSRC_PKG")-$FLAVOR-$(kernel_key)"
 	fi
 }
 

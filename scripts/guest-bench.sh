@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM for `make bench`, all in one boot: for each core, load
-# it with the same C mtty and run the create/remove benchmark; then, on the
-# C core, for each sample set (C mtty, Rust mtty) run the region-access
-# benchmark. Each list alternates C and Rust.
+# Runs inside the VM for `make bench`, all in one boot. For each entry of
+# the list (c or rust, alternating): load that core with the C mtty and run
+# the create/remove benchmark; load the C core with that sample set's mtty
+# and run the region-access benchmark. A failed run stops the benchmark:
+# its figures would not alternate any more.
 #
-# usage: guest-bench.sh KDIR TESTDIR OUTDIR SECONDS CORE...
+# usage: guest-bench.sh KDIR TESTDIR OUTDIR SECONDS IMPL...
 set -u
 KDIR=$1 TESTDIR=$2 OUTDIR=$3 SECONDS_PER_RUN=$4
 shift 4
@@ -15,20 +16,29 @@ shift 4
 
 mkdir -p "$OUTDIR"
 exec > "$OUTDIR/guest.log" 2>&1
-for core in "$@"; do
-	mods=$(stack_modules "$core+c" | head -2)	# the core and mtty
-	modules_load "$KDIR" $mods || continue
-	# one warm-up second, then the measured run
-	"$TESTDIR/mdev_bench" mtty-1 1 > /dev/null
-	echo "$core $("$TESTDIR/mdev_bench" mtty-1 "$SECONDS_PER_RUN")" >> "$OUTDIR/bench.txt"
-	modules_unload $mods
-done
-for samples in "$@"; do
-	mods=$(stack_modules "c+$samples")
-	modules_load "$KDIR" $mods || continue
-	"$TESTDIR/mtty_region_bench" 0.5 > /dev/null
-	echo "$samples $("$TESTDIR/mtty_region_bench" "$SECONDS_PER_RUN")" >> "$OUTDIR/region.txt"
-	modules_unload $mods
+fail() {
+	echo "guest-bench: $*"
+	dmesg > "$OUTDIR/dmesg.log"
+	exit 1
+}
+round=0
+for impl in "$@"; do
+	round=$((round + 1))
+	mods=$(stack_modules "$impl+c" | head -2)	# the core and mtty
+	modules_load "$KDIR" $mods || fail "loading the $impl core"
+	# a short warm-up, then the measured run
+	"$TESTDIR/mdev_bench" mtty-1 0.1 > /dev/null || fail "mdev_bench on $impl"
+	out=$("$TESTDIR/mdev_bench" mtty-1 "$SECONDS_PER_RUN") || fail "mdev_bench on $impl"
+	echo "$impl round=$round $out" >> "$OUTDIR/bench.txt"
+	modules_unload $mods || fail "unloading the $impl core"
+
+	mods=$(stack_modules "c+$impl")
+	modules_load "$KDIR" $mods || fail "loading the $impl samples"
+	"$TESTDIR/mtty_region_bench" 0.1 > /dev/null || fail "mtty_region_bench on $impl"
+	out=$("$TESTDIR/mtty_region_bench" "$SECONDS_PER_RUN") ||
+		fail "mtty_region_bench on $impl"
+	echo "$impl round=$round $out" >> "$OUTDIR/region.txt"
+	modules_unload $mods || fail "unloading the $impl samples"
 done
 dmesg > "$OUTDIR/dmesg.log"
 echo "status=done" > "$OUTDIR/status"

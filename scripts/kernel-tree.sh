@@ -6,11 +6,12 @@
 # makes a new tree. Sourced by kernel.sh, which provides sync_overlay and
 # sets KDIR.
 
-FRAGMENT=$TOP/kernel/configs/mdev-rs.config
+FRAGMENTS=$(flavor_fragments "$FLAVOR")
 
-# Every line of the fragment must have survived olddefconfig.
+# Every line of the flavor's fragments must have survived olddefconfig.
 check_config() {
 	local bad=0 line sym
+	# shellcheck disable=SC2086
 	while read -r line; do
 		case "$line" in
 		CONFIG_*=*)
@@ -25,18 +26,26 @@ check_config() {
 				bad=1
 			fi ;;
 		esac
-	done < "$FRAGMENT"
+	done < <(cat $FRAGMENTS)
 	return $bad
 }
 
 prepare_tree() {
-	local p
+	local p old f keep
 	echo "kernel: new tree $KDIR"
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR/obj"
-	# One tree at a time in the cache: older keys are stale by definition.
-	find "$CACHE_DIR/build" -mindepth 1 -maxdepth 1 -name 'linux-*' \
-		! -path "$KDIR" -exec rm -rf {} + 2>/dev/null || true
+	# One tree per flavor in the cache: older keys are stale by
+	# definition, and so is a tree whose name has no flavor.
+	for old in "$CACHE_DIR"/build/linux-*; do
+		[ -e "$old" ] && [ "$old" != "$KDIR" ] || continue
+		keep=
+		for f in $FLAVORS; do
+			[ "$f" != "$FLAVOR" ] &&
+				[[ "$old" =~ -$f-[0-9a-f]{12}$ ]] && keep=1
+		done
+		[ -n "$keep" ] || rm -rf "$old"
+	done
 	tar -C "$KDIR" -xf "$KSRC_TARBALL"
 	mv "$KDIR/$KSRC_PKG" "$KDIR/src"
 	for p in "$TOP"/patches/*.patch; do
@@ -47,7 +56,7 @@ prepare_tree() {
 	kmake -s tinyconfig
 	"$KDIR/src/scripts/kconfig/merge_config.sh" -m -O "$KDIR/obj" \
 		"$KDIR/obj/.config" "$KDIR/src/kernel/configs/kvm_guest.config" \
-		"$FRAGMENT" >/dev/null
+		$FRAGMENTS >/dev/null
 	kmake -s olddefconfig
 	check_config
 	touch "$KDIR/.configured"

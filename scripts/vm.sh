@@ -9,7 +9,8 @@
 # usage: vm.sh RWDIR COMMAND...     (COMMAND runs as root in the guest)
 #        vm.sh --shell              (interactive, for debugging by hand)
 #
-# VM_APPEND adds kernel command-line options. The guest's console (the
+# VM_APPEND adds kernel command-line options, VM_QEMU_OPTS options of QEMU
+# (e.g. -icount), VM_CPUS and VM_MEM size the guest. The guest's console (the
 # kernel log as it happens, at notice level and above, so splats and
 # panics but not the per-release chatter of DEBUG_KOBJECT_RELEASE) goes to
 # stdout with the command's own output: callers keep it in a file, the
@@ -28,6 +29,7 @@ VNG=("$VENV/bin/vng" --run "$KDIR/obj/arch/x86/boot/bzImage" --disable-kvm
 # no5lvl: TCG's "-cpu max" has LA57, and with 5-level paging this KASAN
 # kernel reports a wild access in the first interrupt of the boot
 # (handle_edge_irq during identify_cpu), before any of our code runs.
+[ -z "${VM_QEMU_OPTS:-}" ] || VNG+=(--qemu-opts="$VM_QEMU_OPTS")
 for opt in loglevel=5 no5lvl ${VM_APPEND:-}; do
 	VNG+=(--append "$opt")
 done

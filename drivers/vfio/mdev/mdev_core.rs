@@ -227,11 +227,16 @@ const TYPE_ATTRS: [(TypeAttr, &CStr, u16); 5] = [
 ];
 
 const fn type_attr(i: usize) -> bindings::attribute {
-    bindings::attribute {
-        name: TYPE_ATTRS[i].1.as_char_ptr(),
-        mode: TYPE_ATTRS[i].2,
-        ..zeroed()
-    }
+    attribute(TYPE_ATTRS[i].1, TYPE_ATTRS[i].2)
+}
+
+/// A sysfs attribute named `name` with permissions `mode`. Built field by field: the struct has
+/// lockdep fields only with `CONFIG_DEBUG_LOCK_ALLOC`, which stay zero.
+const fn attribute(name: &'static CStr, mode: u16) -> bindings::attribute {
+    let mut attr: bindings::attribute = zeroed();
+    attr.name = name.as_char_ptr();
+    attr.mode = mode;
+    attr
 }
 
 static TYPE_ATTR_DEFS: CStatic<[bindings::attribute; 5]> = CStatic::new([
@@ -643,11 +648,7 @@ pub unsafe extern "C" fn mdev_unregister_parent(parent: *mut bindings::mdev_pare
 
 static REMOVE_ATTR: CStatic<bindings::device_attribute> =
     CStatic::new(bindings::device_attribute {
-        attr: bindings::attribute {
-            name: c_str!("remove").as_char_ptr(),
-            mode: 0o200,
-            ..zeroed()
-        },
+        attr: attribute(c_str!("remove"), 0o200),
         show: None,
         store: Some(remove_store),
     });
