@@ -171,6 +171,7 @@ impl Device {
     /// `ptr` must point to a `struct mdev_device` whose reference count stays non-zero for the
     /// lifetime `'a`, and whose parent was registered by a [`Registration`] (so that its type is
     /// a [`TypeRecord`], which [`Device::type_index`] reads).
+    #[inline]
     pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::mdev_device) -> &'a Self {
         // INVARIANT: guaranteed by the caller.
         // SAFETY: `Device` is a transparent wrapper of `struct mdev_device`, which the caller
@@ -303,6 +304,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// Reads `buf.len()` bytes at `offset` of the device file; returns how many were read.
+    ///
+    /// An access of up to 8 bytes (any register access) is one call, with `buf` on the stack of
+    /// the caller's `read`; a longer one comes in calls of up to 256 bytes, stopping at the first
+    /// that fails or moves less than it was given. `buf` is never empty and starts zeroed.
     fn read(
         &self,
         _mdev: &Device,
@@ -314,6 +319,8 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// Writes `buf` at `offset` of the device file; returns how many bytes were written.
+    ///
+    /// Called as [`Driver::read`] is: one call for up to 8 bytes, else calls of up to 256.
     fn write(
         &self,
         _mdev: &Device,

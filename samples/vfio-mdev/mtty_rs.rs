@@ -289,12 +289,10 @@ impl mdev::Driver for Mtty {
                 .read(pci::offset_in_region(offset), buf)
                 .map_err(|_| EINVAL)?,
             Some((port, reg)) => {
+                let uart = &mut state.ports[port];
+                // `port_register` checked that the access ends inside the port's 8 registers.
                 for (i, byte) in buf.iter_mut().enumerate() {
-                    let (value, raised) = state.ports[port].read(reg + i as u8);
-                    *byte = value;
-                    if raised {
-                        state.irq.fire();
-                    }
+                    *byte = uart.read(reg.wrapping_add(i as u8));
                 }
             }
         }
@@ -309,9 +307,12 @@ impl mdev::Driver for Mtty {
                 .write(pci::offset_in_region(offset), buf)
                 .map_err(|_| EINVAL)?,
             Some((port, reg)) => {
+                let State { ports, irq, .. } = &mut *state;
+                let uart = &mut ports[port];
+                // `port_register` checked that the access ends inside the port's 8 registers.
                 for (i, &byte) in buf.iter().enumerate() {
-                    if state.ports[port].write(reg + i as u8, byte) {
-                        state.irq.fire();
+                    if uart.write(reg.wrapping_add(i as u8), byte) {
+                        irq.fire();
                     }
                 }
             }

@@ -202,10 +202,10 @@ impl Uart {
 
     /// Reads register `offset` (0 to 7).
     ///
-    /// Returns the value and whether the read raised the interrupt.
-    pub(crate) fn read(&mut self, offset: u8) -> (u8, bool) {
-        let before = self.interrupt_pending();
-        let value = match offset {
+    /// A read never raises the interrupt: it can only take a cause away (a received byte, the
+    /// overrun, the empty holding register).
+    pub(crate) fn read(&mut self, offset: u8) -> u8 {
+        match offset {
             reg::RX_TX if self.dlab() => self.divisor as u8,
             reg::RX_TX => {
                 if self.count == 0 {
@@ -248,32 +248,37 @@ impl Uart {
             }
             reg::SCR => self.scr,
             _ => 0,
-        };
-        (value, !before && self.interrupt_pending())
+        }
     }
 
     /// Writes `value` to register `offset` (0 to 7).
     ///
-    /// Returns whether the write raised the interrupt.
+    /// Returns whether the write raised the interrupt: the line went up, or a byte arrived while
+    /// it was up. Only a received byte, IER and MCR can do that; the other registers return
+    /// without looking at the interrupt state.
     pub(crate) fn write(&mut self, offset: u8, value: u8) -> bool {
-        let before = self.interrupt_pending();
-        let mut event = false;
         match offset {
-            reg::RX_TX if self.dlab() => self.divisor = (self.divisor & 0xff00) | u16::from(value),
+            reg::RX_TX if self.dlab() => {
+                self.divisor = (self.divisor & 0xff00) | u16::from(value);
+                false
+            }
             reg::RX_TX => {
                 self.receive(value);
                 // Sent at once: the holding register is empty again.
                 self.thre_pending = true;
-                event = true;
+                self.interrupt_pending()
             }
             reg::IER if self.dlab() => {
-                self.divisor = (self.divisor & 0x00ff) | (u16::from(value) << 8)
+                self.divisor = (self.divisor & 0x00ff) | (u16::from(value) << 8);
+                false
             }
             reg::IER => {
+                let before = self.interrupt_pending();
                 if value & IER_THRI != 0 && self.ier & IER_THRI == 0 {
                     self.thre_pending = true;
                 }
                 self.ier = value & 0x0f;
+                !before && self.interrupt_pending()
             }
             reg::IIR_FCR => {
                 // Turning the FIFOs on or off empties them, as clearing does.
@@ -283,14 +288,24 @@ impl Uart {
                     self.count = 0;
                 }
                 self.fcr = value & !(FCR_CLEAR_RCVR | FCR_CLEAR_XMIT);
+                false
             }
-            reg::LCR => self.lcr = value,
-            reg::MCR => self.mcr = value,
-            reg::SCR => self.scr = value,
+            reg::LCR => {
+                self.lcr = value;
+                false
+            }
+            reg::MCR => {
+                let before = self.interrupt_pending();
+                self.mcr = value;
+                !before && self.interrupt_pending()
+            }
+            reg::SCR => {
+                self.scr = value;
+                false
+            }
             // LSR and MSR are read-only.
-            _ => {}
+            _ => false,
         }
-        self.interrupt_pending() && (!before || event)
     }
 
     /// The port's state for a migration stream.

@@ -18,7 +18,7 @@ use crate::{
     prelude::*,
     str::CString,
     types::{ForeignOwnable, Opaque},
-    uaccess::{UserPtr, UserSlice, UserSliceReader},
+    uaccess::{UserPtr, UserSlice, UserSliceReader, UserSliceWriter},
     vfio,
 };
 use core::{
@@ -52,6 +52,7 @@ impl Binding {
     /// # Safety
     ///
     /// `vdev` must be the `vfio_device` of a [`Binding`] between `bind` and the end of `unbind`.
+    #[inline]
     pub(super) unsafe fn from_vdev<'a>(vdev: *mut bindings::vfio_device) -> &'a Binding {
         // SAFETY: By the type invariant `vdev` is at offset 0; the caller guarantees the binding
         // alive.
@@ -68,6 +69,7 @@ impl Binding {
     /// # Safety
     ///
     /// The binding is between `bind` and the end of `unbind`, and the record's driver is `T`.
+    #[inline]
     pub(super) unsafe fn parts<T: Driver>(&self) -> (&T, &Device, InstanceRef<'_, T>) {
         // SAFETY: By the type invariant and the caller's guarantee, `record` is the parent's
         // record, registered while it has bound instances, whose `data` is a pinned `T`; `mdev`
@@ -373,13 +375,27 @@ impl<T: Driver> Adapter<T> {
     ) -> isize {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Binding::from_vdev(vdev) };
-        let mut access = |chunk: &mut [u8], offset| {
+        // SAFETY: Guaranteed by the caller.
+        let start = unsafe { *ppos } as u64;
+        let result = if (1..=SHORT).contains(&count) {
             // SAFETY: Guaranteed by the caller.
             let (data, mdev, state) = unsafe { this.parts::<T>() };
-            data.read(mdev, state, chunk, offset)
+            let mut bytes = [0u8; SHORT];
+            let n = match moved(data.read(mdev, state, &mut bytes[..count], start), count) {
+                Ok(n) => n,
+                Err(e) => return e.to_errno() as isize,
+            };
+            copy_out(buf as UserPtr, &bytes, n).map(|()| n)
+        } else {
+            let mut out = UserSlice::new(buf as UserPtr, count).writer();
+            read_chunks(&mut out, count, start, &mut |chunk, offset| {
+                // SAFETY: Guaranteed by the caller.
+                let (data, mdev, state) = unsafe { this.parts::<T>() };
+                data.read(mdev, state, chunk, offset)
+            })
         };
         // SAFETY: Guaranteed by the caller.
-        unsafe { read_chunks(buf, count, ppos, &mut access) }
+        unsafe { finish(result, ppos, start) }
     }
 
     /// # Safety
@@ -393,13 +409,26 @@ impl<T: Driver> Adapter<T> {
     ) -> isize {
         // SAFETY: Guaranteed by the caller.
         let this = unsafe { Binding::from_vdev(vdev) };
-        let mut access = |chunk: &[u8], offset| {
+        // SAFETY: Guaranteed by the caller.
+        let start = unsafe { *ppos } as u64;
+        let result = if (1..=SHORT).contains(&count) {
             // SAFETY: Guaranteed by the caller.
             let (data, mdev, state) = unsafe { this.parts::<T>() };
-            data.write(mdev, state, chunk, offset)
+            let bytes = match copy_in(buf as UserPtr, count) {
+                Ok(bytes) => bytes,
+                Err(e) => return e.to_errno() as isize,
+            };
+            moved(data.write(mdev, state, &bytes[..count], start), count)
+        } else {
+            let mut input = UserSlice::new(buf as UserPtr, count).reader();
+            write_chunks(&mut input, count, start, &mut |chunk, offset| {
+                // SAFETY: Guaranteed by the caller.
+                let (data, mdev, state) = unsafe { this.parts::<T>() };
+                data.write(mdev, state, chunk, offset)
+            })
         };
         // SAFETY: Guaranteed by the caller.
-        unsafe { write_chunks(buf, count, ppos, &mut access) }
+        unsafe { finish(result, ppos, start) }
     }
 
     /// # Safety
@@ -565,11 +594,87 @@ impl<T: Driver> Adapter<T> {
     }
 }
 
-/// Bytes moved per driver call: enough for any register access, small enough for the stack.
+// Region accesses. A register access (1 to [`SHORT`] bytes) is one driver call on a small
+// zeroed buffer in the generic trampoline: no loop and no indirect call, since it is the path
+// whose every instruction shows (`make bench`, `make profile`). Longer accesses go in chunks of
+// [`CHUNK`] bytes through a stack buffer, by code shared by every driver.
+
+/// The longest access that takes the short path.
+const SHORT: usize = 8;
+
+/// Bytes moved per driver call on the chunked path: small enough for the stack.
 const CHUNK: usize = 256;
 
-/// A stack buffer for one chunk. Only the part an access uses gets initialised, so a 1-byte
-/// register access does not pay for clearing the whole chunk (measurable under TCG).
+/// What one driver call moved of the `want` bytes it was given: never more, and never nothing
+/// (`EIO`), so that a non-empty `read` or `write` never returns 0, which `write`-all loops would
+/// retry forever.
+#[inline]
+fn moved(result: Result<usize>, want: usize) -> Result<usize> {
+    match result {
+        Ok(0) => Err(EIO),
+        Ok(n) => Ok(n.min(want)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copies `bytes[..n]` (`n` at most [`SHORT`]) to user address `to`.
+///
+/// The short path's copy: `_copy_to_user` as [`UserSliceWriter::write`] calls it for a value of
+/// fixed size, without the slice's bookkeeping (the access is one copy of at most the length
+/// the caller gave, at the address it gave).
+#[inline(always)]
+fn copy_out(to: UserPtr, bytes: &[u8; SHORT], n: usize) -> Result {
+    let n = n.min(SHORT);
+    // SAFETY: `bytes` is valid for reading `n` bytes; `_copy_to_user` checks that the user
+    // range is accessible and handles faults.
+    let left = unsafe { bindings::_copy_to_user(to as *mut c_void, bytes.as_ptr().cast(), n as _) };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
+}
+
+/// The first `n` bytes (at most [`SHORT`]) at user address `from`, zero-padded; the short
+/// path's copy, as [`copy_out`].
+#[inline(always)]
+fn copy_in(from: UserPtr, n: usize) -> Result<[u8; SHORT]> {
+    let mut bytes = [0u8; SHORT];
+    // SAFETY: `bytes` is valid for writing `n.min(SHORT)` bytes; `_copy_from_user` checks that
+    // the user range is accessible, handles faults and zeroes what it could not copy.
+    let left = unsafe {
+        bindings::_copy_from_user(
+            bytes.as_mut_ptr().cast(),
+            from as *const c_void,
+            n.min(SHORT) as _,
+        )
+    };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(bytes)
+}
+
+/// The return value of a device file's `read` or `write` that started at `start`, advancing
+/// `*ppos` past the bytes moved.
+///
+/// # Safety
+///
+/// `ppos` is valid.
+#[inline]
+unsafe fn finish(result: Result<usize>, ppos: *mut bindings::loff_t, start: u64) -> isize {
+    match result {
+        Ok(done) => {
+            // `start` is a file position (at most `i64::MAX`) and `done` at most the access's
+            // length, so the sum cannot wrap.
+            // SAFETY: Guaranteed by the caller.
+            unsafe { *ppos = start.wrapping_add(done as u64) as bindings::loff_t };
+            done as isize
+        }
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// A stack buffer for one chunk. Only the part an access uses gets initialised.
 struct Bounce([MaybeUninit<u8>; CHUNK]);
 
 impl Bounce {
@@ -596,21 +701,15 @@ impl Bounce {
     }
 }
 
-/// Runs a device-file access in chunks of at most [`CHUNK`] bytes: `step(done, want)` moves the
-/// next `want` bytes and returns how many it moved. The access stops at the first short or
-/// failed chunk, with the usual `read`/`write` result: the bytes moved so far if there are any,
-/// else the error. A driver that moves nothing of a non-empty chunk gets `EIO`, so that the
-/// access never returns 0 for a non-empty buffer (which `write`-all loops would retry forever).
+/// Runs an access of `count` bytes in chunks of at most [`CHUNK`] bytes: `step(done, want)`
+/// moves the next `want` bytes and returns how many it moved. The access stops at the first
+/// short or failed chunk, with the usual `read`/`write` result: the bytes moved so far if there
+/// are any, else the error.
 fn chunked(count: usize, step: &mut dyn FnMut(usize, usize) -> Result<usize>) -> Result<usize> {
     let mut done = 0;
     while done < count {
         let want = (count - done).min(CHUNK);
-        let moved = match step(done, want) {
-            Ok(0) => Err(EIO),
-            Ok(n) => Ok(n.min(want)),
-            Err(e) => Err(e),
-        };
-        match moved {
+        match moved(step(done, want), want) {
             Ok(n) => {
                 done += n;
                 if n < want {
@@ -624,59 +723,35 @@ fn chunked(count: usize, step: &mut dyn FnMut(usize, usize) -> Result<usize>) ->
     Ok(done)
 }
 
-/// The `read` of a device file: `access(chunk, offset)` fills `chunk` from the device.
-///
-/// # Safety
-///
-/// `ppos` is valid.
-unsafe fn read_chunks(
-    buf: *mut c_char,
+/// A `read` of `count` bytes at `start` in chunks: `access(chunk, offset)` fills `chunk` from
+/// the device, and the bytes go to `out`.
+fn read_chunks(
+    out: &mut UserSliceWriter,
     count: usize,
-    ppos: *mut bindings::loff_t,
+    start: u64,
     access: &mut dyn FnMut(&mut [u8], u64) -> Result<usize>,
-) -> isize {
-    // SAFETY: Guaranteed by the caller.
-    let start = unsafe { *ppos } as u64;
-    let mut out = UserSlice::new(buf as UserPtr, count).writer();
+) -> Result<usize> {
     let mut bounce = Bounce::new();
-    let done = chunked(count, &mut |done, want| {
+    chunked(count, &mut |done, want| {
         let chunk = bounce.zeroed(want);
-        let got = access(chunk, start + done as u64)?.min(want);
+        let got = moved(access(chunk, start.wrapping_add(done as u64)), want)?;
         out.write_slice(&chunk[..got])?;
         Ok(got)
-    });
-    from_result(|| {
-        let done = done?;
-        // SAFETY: As above.
-        unsafe { *ppos = (start + done as u64) as bindings::loff_t };
-        Ok(done as isize)
     })
 }
 
-/// The `write` of a device file: `access(chunk, offset)` writes `chunk` to the device.
-///
-/// # Safety
-///
-/// `ppos` is valid.
-unsafe fn write_chunks(
-    buf: *const c_char,
+/// A `write` of `count` bytes at `start` in chunks, read from `input`: `access(chunk, offset)`
+/// writes `chunk` to the device.
+fn write_chunks(
+    input: &mut UserSliceReader,
     count: usize,
-    ppos: *mut bindings::loff_t,
+    start: u64,
     access: &mut dyn FnMut(&[u8], u64) -> Result<usize>,
-) -> isize {
-    // SAFETY: Guaranteed by the caller.
-    let start = unsafe { *ppos } as u64;
-    let mut input = UserSlice::new(buf as UserPtr, count).reader();
+) -> Result<usize> {
     let mut bounce = Bounce::new();
-    let done = chunked(count, &mut |done, want| {
-        let chunk = bounce.read_from(&mut input, want)?;
-        access(chunk, start + done as u64)
-    });
-    from_result(|| {
-        let done = done?;
-        // SAFETY: As above.
-        unsafe { *ppos = (start + done as u64) as bindings::loff_t };
-        Ok(done as isize)
+    chunked(count, &mut |done, want| {
+        let chunk = bounce.read_from(input, want)?;
+        access(chunk, start.wrapping_add(done as u64))
     })
 }
 

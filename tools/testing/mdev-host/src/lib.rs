@@ -189,7 +189,7 @@ mod mtty_uart_tests {
     use std::collections::VecDeque;
 
     fn rd(u: &mut Uart, r: u8) -> u8 {
-        u.read(r).0
+        u.read(r)
     }
 
     #[test]
@@ -260,6 +260,33 @@ mod mtty_uart_tests {
         // THR empty: enabling raises at once
         let mut v = Uart::new();
         assert!(v.write(reg::IER, IER_THRI));
+    }
+
+    /// The interrupt contract on random register traffic: a read never raises the line; a write
+    /// reports a raise exactly when the line goes up, or when a byte arrives (a write to RX/TX
+    /// outside the divisor latch) while it is up.
+    #[test]
+    fn raise_reports_follow_the_line() {
+        let mut rng = Rng(7);
+        let mut u = Uart::new();
+        let (mut raised, mut reads) = (0, 0);
+        for _ in 0..200_000 {
+            let r = rng.below(8) as u8;
+            let before = u.interrupt_pending();
+            if rng.below(2) == 0 {
+                let data = r == reg::RX_TX && rd(&mut u, reg::LCR) & LCR_DLAB == 0;
+                let v = rng.next() as u8;
+                let got = u.write(r, v);
+                let after = u.interrupt_pending();
+                assert_eq!(got, after && (!before || data), "write {r} {v:#x}");
+                raised += usize::from(got);
+            } else {
+                u.read(r);
+                assert!(before || !u.interrupt_pending(), "read {r} raised the line");
+                reads += 1;
+            }
+        }
+        assert!(raised > 1000 && reads > 1000);
     }
 
     #[test]

@@ -301,6 +301,77 @@ TEST_F(dev, config_space_every_width)
 	EXPECT_EQ(IDS >> 16, w);
 }
 
+/*
+ * Every length from one byte to past a register access (vfio_mdev serves
+ * up to 8 bytes in one driver call, longer accesses in 256-byte chunks),
+ * at every alignment, and the chunk boundaries: each read returns what the
+ * whole-space read returned, and writes nothing past its end.
+ */
+TEST_F(dev, access_lengths)
+{
+	static const size_t longer[] = { 200, 255, 256 };
+	uint8_t all[CFG_SIZE], buf[CFG_SIZE + 8];
+	size_t len, i;
+	unsigned int off;
+
+	ASSERT_EQ(CFG_SIZE, region_read(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
+					0, all, sizeof(all)));
+	for (len = 1; len <= 9; len++) {
+		for (off = 0; off < 16; off++) {
+			memset(buf, 0xa5, sizeof(buf));
+			ASSERT_EQ(len, region_read(self->fd,
+						   VFIO_PCI_CONFIG_REGION_INDEX,
+						   off, buf, len));
+			EXPECT_EQ(0, memcmp(buf, all + off, len));
+			EXPECT_EQ(0xa5, buf[len]);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(longer); i++) {
+		len = longer[i];
+		off = CFG_SIZE - len;
+		memset(buf, 0xa5, sizeof(buf));
+		ASSERT_EQ(len, region_read(self->fd,
+					   VFIO_PCI_CONFIG_REGION_INDEX, off,
+					   buf, len));
+		EXPECT_EQ(0, memcmp(buf, all + off, len));
+		EXPECT_EQ(0xa5, buf[len]);
+	}
+	/* a 3-byte write reaches the command register through its low byte */
+	memset(buf, 0xff, 3);
+	ASSERT_EQ(3, region_write(self->fd, VFIO_PCI_CONFIG_REGION_INDEX,
+				  PCI_COMMAND - 1, buf, 3));
+	EXPECT_EQ(0x0407, cfg_read16(self->fd, PCI_COMMAND));
+}
+
+/*
+ * A user buffer that faults part of the way: the access fails with EFAULT
+ * on both paths (nothing moved), and a write changes nothing.
+ */
+TEST_F(dev, user_buffer_faults_part_way)
+{
+	off_t cfg = REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX);
+	uint8_t *pages, *end;
+
+	pages = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, pages);
+	ASSERT_EQ(0, mprotect(pages + 4096, 4096, PROT_NONE));
+	end = pages + 4096;
+
+	EXPECT_EQ(-1, pread(self->fd, end - 2, 4, cfg));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, pread(self->fd, end - 100, 200, cfg));
+	EXPECT_EQ(EFAULT, errno);
+	memset(end - 2, 0xff, 2);
+	EXPECT_EQ(-1, pwrite(self->fd, end - 2, 4, cfg + PCI_COMMAND));
+	EXPECT_EQ(EFAULT, errno);
+	memset(end - 100, 0xff, 100);
+	EXPECT_EQ(-1, pwrite(self->fd, end - 100, 200, cfg));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, cfg_read16(self->fd, PCI_COMMAND));
+	munmap(pages, 8192);
+}
+
 TEST_F(dev, command_register_and_reset)
 {
 	/* only I/O, memory, bus master and INTx disable are implemented */
