@@ -2,8 +2,8 @@
 /*
  * Headers of the mdev stack for which bindgen generates Rust bindings,
  * included by rust/bindings/bindings_helper.h (patches/0002-*). Every C
- * symbol the Rust mdev core, vfio_mdev and the kernel crate's mdev, vfio
- * and eventfd modules call is declared by one of these: no hand-written
+ * symbol the Rust mdev core, vfio_mdev and the kernel crate's mdev, vfio,
+ * eventfd and mm modules call is declared by one of these: no hand-written
  * prototypes on the Rust side.
  *
  * Sorted alphabetically.
@@ -15,10 +15,12 @@
 #include <linux/eventfd.h>
 #include <linux/kobject.h>
 #include <linux/mdev.h>
+#include <linux/mm.h>
 #include <linux/poll.h>
 #include <linux/sysfs.h>
 #include <linux/uuid.h>
 #include <linux/vfio.h>
+#include <linux/vmalloc.h>
 
 /* vfio_mdev's entry points, from the project's tree (src/mdev-rs/). */
 #include "../../mdev-rs/drivers/vfio/mdev/vfio_mdev.h"

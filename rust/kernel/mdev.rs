@@ -58,6 +58,7 @@ use crate::{
     error::{from_err_ptr, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
     ffi::{c_uint, c_void},
     init::PinInit,
+    mm::virt::VmaNew,
     prelude::*,
     str::{CStr, CString},
     types::{AlwaysRefCounted, ForeignOwnable, Opaque},
@@ -148,6 +149,13 @@ pub struct TypeInfo {
     pub sysfs_name: &'static CStr,
     /// Human-readable name, shown in the type's `name` file.
     pub name: &'static CStr,
+}
+
+/// The error of a `create` past a budget of instances counted by the mdev core itself (a C
+/// driver's `max_instances`): `EUSERS`. A driver that counts its instances in the same way
+/// returns it, so that users see the same errno.
+pub fn no_instance_left() -> Error {
+    Error::from_errno(-(bindings::EUSERS as i32))
 }
 
 /// A mediated device instance (`struct mdev_device`), as its vendor driver sees it.
@@ -277,6 +285,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// [`Driver::migration_data_size`], [`Driver::save_state`] and [`Driver::load_state`].
     const MIGRATION_FLAGS: u32 = 0;
 
+    /// How the device's display planes reach the VMM; `None` (the default) means no display.
+    /// With a type, the driver implements [`Driver::query_gfx_plane`].
+    const GFX_PLANE_TYPE: Option<vfio::GfxPlaneType> = None;
+
     /// How many more instances of type `type_index` can be created now.
     fn available_instances(&self, type_index: usize) -> usize;
 
@@ -375,6 +387,29 @@ pub trait Driver: Sized + Send + Sync + 'static {
         _instance: InstanceRef<'_, Self>,
         _set: vfio::IrqSet<'_>,
     ) -> Result {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Answers `VFIO_DEVICE_QUERY_GFX_PLANE` for the plane of `plane_type`.
+    ///
+    /// The binding has checked `argsz` and the flags (a query names exactly the
+    /// [`Driver::GFX_PLANE_TYPE`], anything else is `EINVAL`) and answered probes itself. A plane
+    /// the device does not have, or that the guest has disabled, is [`vfio::GfxPlane::none`].
+    fn query_gfx_plane(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _plane_type: vfio::DrmPlaneType,
+    ) -> Result<vfio::GfxPlane> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Maps part of the device file into a user address space (`mmap`).
+    ///
+    /// The driver finds the memory behind the file offset [`VmaNew::offset`] and maps it, e.g.
+    /// with [`VmaNew::map_vmalloc`], which checks the rest. Without this callback every `mmap`
+    /// of the device file fails with `EINVAL`.
+    fn mmap(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>, _vma: &VmaNew) -> Result {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 

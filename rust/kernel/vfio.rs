@@ -32,6 +32,9 @@ pub const DEVICE_SET_IRQS: u32 = _IO(VFIO_TYPE, VFIO_BASE + 10);
 /// `VFIO_DEVICE_RESET`: answered with [`crate::mdev::Driver::reset`].
 pub const DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
 
+/// `VFIO_DEVICE_QUERY_GFX_PLANE`: answered with [`crate::mdev::Driver::query_gfx_plane`].
+pub const DEVICE_QUERY_GFX_PLANE: u32 = _IO(VFIO_TYPE, VFIO_BASE + 14);
+
 /// The device supports `VFIO_DEVICE_RESET`.
 pub const DEVICE_FLAGS_RESET: u32 = bindings::VFIO_DEVICE_FLAGS_RESET;
 /// The device is a PCI device (regions and interrupts follow [`pci`]).
@@ -160,6 +163,94 @@ pub struct IrqInfo {
     pub flags: u32,
     /// Number of vectors of this index; zero when the device has none.
     pub count: u32,
+}
+
+/// How a device hands its display planes to the VMM (`VFIO_GFX_PLANE_TYPE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GfxPlaneType {
+    /// The plane is in one of the device's regions, which the VMM reads or maps; [`GfxPlane::id`]
+    /// is that region's index.
+    Region,
+    /// The plane is exported as a dma-buf; [`GfxPlane::id`] is the id the VMM passes to
+    /// `VFIO_DEVICE_GET_GFX_DMABUF`.
+    Dmabuf,
+}
+
+impl GfxPlaneType {
+    /// The flag of this type in `struct vfio_device_gfx_plane_info`.
+    pub const fn flag(self) -> u32 {
+        match self {
+            Self::Region => bindings::VFIO_GFX_PLANE_TYPE_REGION,
+            Self::Dmabuf => bindings::VFIO_GFX_PLANE_TYPE_DMABUF,
+        }
+    }
+}
+
+/// A DRM plane type (`DRM_PLANE_TYPE_*`), as the VMM asks for one. Any value may come in: a
+/// device answers one it does not have with [`GfxPlane::none`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrmPlaneType(pub u32);
+
+impl DrmPlaneType {
+    /// `DRM_PLANE_TYPE_OVERLAY`.
+    pub const OVERLAY: Self = Self(0);
+    /// `DRM_PLANE_TYPE_PRIMARY`: the framebuffer.
+    pub const PRIMARY: Self = Self(1);
+    /// `DRM_PLANE_TYPE_CURSOR`.
+    pub const CURSOR: Self = Self(2);
+}
+
+/// `DRM_FORMAT_XRGB8888`: 32 bits per pixel, blue in the lowest byte, the highest unused.
+pub const DRM_FORMAT_XRGB8888: u32 = u32::from_le_bytes(*b"XR24");
+
+/// Answer to `VFIO_DEVICE_QUERY_GFX_PLANE` for one plane.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GfxPlane {
+    /// DRM fourcc of the pixels, e.g. [`DRM_FORMAT_XRGB8888`]; zero for no plane.
+    pub drm_format: u32,
+    /// DRM format modifier (tiling); zero for linear.
+    pub drm_format_mod: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from the start of one line to the start of the next.
+    pub stride: u32,
+    /// Size of the plane's memory in bytes.
+    pub size: u32,
+    /// Horizontal position of a cursor plane.
+    pub x_pos: u32,
+    /// Vertical position of a cursor plane.
+    pub y_pos: u32,
+    /// Horizontal position of the cursor's hotspot, or [`GfxPlane::NO_HOTSPOT`].
+    pub x_hot: u32,
+    /// Vertical position of the cursor's hotspot, or [`GfxPlane::NO_HOTSPOT`].
+    pub y_hot: u32,
+    /// The region index ([`GfxPlaneType::Region`]) or dma-buf id ([`GfxPlaneType::Dmabuf`]).
+    pub id: u32,
+}
+
+impl GfxPlane {
+    /// `x_hot` and `y_hot` of a plane without hotspot information.
+    pub const NO_HOTSPOT: u32 = u32::MAX;
+
+    /// What the uAPI answers for a plane the device does not have or the guest has disabled:
+    /// success, with zero format, size and geometry, and no hotspot.
+    pub const fn none() -> Self {
+        Self {
+            drm_format: 0,
+            drm_format_mod: 0,
+            width: 0,
+            height: 0,
+            stride: 0,
+            size: 0,
+            x_pos: 0,
+            y_pos: 0,
+            x_hot: Self::NO_HOTSPOT,
+            y_hot: Self::NO_HOTSPOT,
+            id: 0,
+        }
+    }
 }
 
 /// The VFIO PCI layout: region and interrupt indexes and where regions live in the device file.

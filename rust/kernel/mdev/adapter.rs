@@ -15,6 +15,7 @@ use crate::{
     bindings,
     error::{code::*, from_err_ptr, from_result, to_result, Result},
     ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void},
+    mm::virt::VmaNew,
     prelude::*,
     str::CString,
     types::{ForeignOwnable, Opaque},
@@ -130,6 +131,10 @@ impl<T: Driver> Adapter<T> {
                 || (T::HAS_MIGRATION_DATA_SIZE && T::HAS_SAVE_STATE && T::HAS_LOAD_STATE),
             "migration needs migration_data_size, save_state and load_state"
         );
+        assert!(
+            T::HAS_QUERY_GFX_PLANE == T::GFX_PLANE_TYPE.is_some(),
+            "query_gfx_plane and GFX_PLANE_TYPE go together"
+        );
     };
 
     /// What `vfio_mdev` calls for a parent of `T`; building it checks [`Self::CONSISTENT`].
@@ -155,6 +160,7 @@ impl<T: Driver> Adapter<T> {
         || T::HAS_IRQ_INFO
         || T::HAS_SET_IRQS
         || T::HAS_RESET
+        || T::HAS_QUERY_GFX_PLANE
         || T::HAS_IOCTL;
 
     /// The operations of every VFIO device of `T`.
@@ -202,7 +208,7 @@ impl<T: Driver> Adapter<T> {
         } else {
             None
         },
-        mmap: None,
+        mmap: if T::HAS_MMAP { Some(Self::mmap) } else { None },
         request: if T::HAS_REQUEST {
             Some(Self::request)
         } else {
@@ -488,6 +494,13 @@ impl<T: Driver> Adapter<T> {
                 },
             )
             .map(|()| 0),
+            vfio::DEVICE_QUERY_GFX_PLANE if T::HAS_QUERY_GFX_PLANE => match T::GFX_PLANE_TYPE {
+                Some(kind) => gfx_plane_ioctl(arg, kind, &mut |plane_type| {
+                    let (data, mdev, state) = parts();
+                    data.query_gfx_plane(mdev, state, plane_type)
+                }),
+                None => Err(ENOTTY),
+            },
             vfio::DEVICE_RESET if T::HAS_RESET => {
                 let (data, mdev, state) = parts();
                 data.reset(mdev, state)?;
@@ -500,6 +513,20 @@ impl<T: Driver> Adapter<T> {
             }
             _ => Err(ENOTTY),
         }
+    }
+
+    /// # Safety
+    ///
+    /// As for `open_device`; `vma` is the VMA the device file's `mmap` is setting up.
+    unsafe extern "C" fn mmap(
+        vdev: *mut bindings::vfio_device,
+        vma: *mut bindings::vm_area_struct,
+    ) -> c_int {
+        // SAFETY: Guaranteed by the caller: the device file is open, so the device is bound.
+        let (data, mdev, state) = unsafe { Binding::from_vdev(vdev).parts::<T>() };
+        // SAFETY: Guaranteed by the caller; the reference does not outlive this call.
+        let vma = unsafe { VmaNew::from_raw(vma) };
+        from_result(|| data.mmap(mdev, state, vma).map(|()| 0))
     }
 
     /// # Safety
@@ -840,6 +867,47 @@ fn irq_info_ioctl(
     let answer = answer(get32(&info, 8))?;
     put32(&mut info, 4, answer.flags);
     put32(&mut info, 12, answer.count);
+    write_arg(arg, &info)
+}
+
+/// `VFIO_DEVICE_QUERY_GFX_PLANE` (`struct vfio_device_gfx_plane_info`) for a device whose planes
+/// are of type `kind`. As upstream, `argsz` must cover the answer up to the region index or
+/// dma-buf id (60 bytes) and only that much is copied back. A probe (`PROBE` with one type)
+/// succeeds for `kind` and fails with `EINVAL` for the other type; a query must name exactly
+/// `kind`; any other combination of flags is `EINVAL`, as the uAPI says.
+fn gfx_plane_ioctl(
+    arg: UserPtr,
+    kind: vfio::GfxPlaneType,
+    answer: &mut dyn FnMut(vfio::DrmPlaneType) -> Result<vfio::GfxPlane>,
+) -> Result<isize> {
+    let mut info = read_arg::<60>(arg)?;
+    let flags = get32(&info, 4);
+    if flags & bindings::VFIO_GFX_PLANE_TYPE_PROBE != 0 {
+        return if flags == bindings::VFIO_GFX_PLANE_TYPE_PROBE | kind.flag() {
+            Ok(0)
+        } else {
+            Err(EINVAL)
+        };
+    }
+    if flags != kind.flag() {
+        return Err(EINVAL);
+    }
+    let plane = answer(vfio::DrmPlaneType(get32(&info, 8)))?;
+    put32(&mut info, 12, plane.drm_format);
+    put64(&mut info, 16, plane.drm_format_mod);
+    for (at, value) in [
+        (24, plane.width),
+        (28, plane.height),
+        (32, plane.stride),
+        (36, plane.size),
+        (40, plane.x_pos),
+        (44, plane.y_pos),
+        (48, plane.x_hot),
+        (52, plane.y_hot),
+        (56, plane.id),
+    ] {
+        put32(&mut info, at, value);
+    }
     write_arg(arg, &info)
 }
 
