@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the VM for `make run`: load a stack, create an mtty instance
-# through sysfs, drive it from a VFIO client, remove it.
+# through sysfs, drive it from a VFIO client, remove it; then the same with
+# an mdpy-xga display, whose picture the client draws and saves
+# (OUTDIR/mdpy-xga.ppm).
 #
 # usage: guest-demo.sh STACK KDIR TESTDIR OUTDIR
 set -u
@@ -47,6 +49,24 @@ echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
 run ls /sys/bus/mdev/devices/
 printf '  mtty-2 available_instances back to %s\n' \
 	"$(cat "$types/mtty-2/available_instances")"
+
+dtypes=/sys/class/mdev_bus/mdpy/mdev_supported_types
+step "a display: create an mdpy-xga instance"
+for t in "$dtypes"/*; do
+	printf '  %s: %s (%s)\n' "$(basename "$t")" "$(cat "$t/description")" \
+		"available_instances=$(cat "$t/available_instances")"
+done
+uuid=$(cat /proc/sys/kernel/random/uuid)
+echo "\$ echo $uuid > $dtypes/mdpy-xga/create"
+if echo "$uuid" > "$dtypes/mdpy-xga/create"; then
+	printf '  vendor/resolution: %s\n' \
+		"$(cat /sys/bus/mdev/devices/$uuid/vendor/resolution)"
+	step "draw through the mapped framebuffer, query the plane, save it"
+	run "$TESTDIR/mdpy_demo" "$uuid" "$OUTDIR/mdpy-xga.ppm" || demo=1
+	echo 1 > "/sys/bus/mdev/devices/$uuid/remove" || demo=1
+else
+	demo=1
+fi
 modules_unload $(stack_modules "$STACK")
 echo "demo_exit=$demo" > "$OUTDIR/demo.status"
 } 2>&1 | tee "$OUTDIR/demo.log"

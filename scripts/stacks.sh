@@ -16,12 +16,14 @@ core_rust="src/mdev-rs/drivers/vfio/mdev/mdev.ko"
 samples_c="obj/samples/vfio-mdev/mtty.ko obj/samples/vfio-mdev/mdpy.ko
 	   obj/samples/vfio-mdev/mbochs.ko"
 tests_c="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
-	 mdev_lifecycle_test mtty_migration_test mdev_race_test"
+	 mdev_lifecycle_test mtty_migration_test mdev_race_test mdpy_test"
 samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 	      src/mdev-rs/samples/vfio-mdev/mtty_rs.ko
-	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko"
-tests_rust="mdev_sysfs_test mdev_vfio_test mtty_test mdev_lifecycle_test
-	    mdev_minimal_test mtty_migration_test mdev_race_test"
+	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko
+	      src/mdev-rs/samples/vfio-mdev/mdpy_rs.ko"
+tests_rust="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
+	    mdev_lifecycle_test mdev_minimal_test mtty_migration_test
+	    mdev_race_test mdpy_test"
 # Run only when named (make check TESTS=..., make e2e), on any stack: the
 # nested-QEMU end-to-end test. Under the memory-debugging test kernel a
 # nested TCG guest is too slow for `make check` (measured: one run had not

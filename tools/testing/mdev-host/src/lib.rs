@@ -521,6 +521,93 @@ mod mtty_config_tests {
     }
 }
 
+#[path = "../../../../samples/vfio-mdev/mdpy_model.rs"]
+#[allow(dead_code)]
+mod mdpy_model;
+
+#[cfg(test)]
+mod mdpy_model_tests {
+    use super::mdpy_model::*;
+    use super::read32;
+
+    #[test]
+    fn modes_and_geometry() {
+        let sizes: Vec<_> = MODES
+            .iter()
+            .map(|m| (m.width, m.height, m.stride(), m.framebuffer_size()))
+            .collect();
+        assert_eq!(
+            sizes,
+            [
+                (640, 480, 2560, 2 << 20),
+                (1024, 768, 4096, 4 << 20),
+                (1920, 1080, 7680, 8 << 20)
+            ]
+        );
+        for m in MODES {
+            let size = m.framebuffer_size();
+            assert!(size.is_power_of_two() && size >= m.picture_size());
+            assert!(
+                size / 2 < m.picture_size(),
+                "{m:?}: not the smallest power of two"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_and_vendor_capability_as_mdpy_defs() {
+        for m in MODES {
+            let c = m.config();
+            assert_eq!(read32(&c, 0x00), 0x000f_1b36);
+            assert_eq!(read32(&c, 0x2c), 0x1100_1af4);
+            assert_eq!(read32(&c, 0x08), 0x0380_0001);
+            assert_eq!(read32(&c, 0x04) >> 16, 0x0010, "status: capability list");
+            assert_eq!(read32(&c, 0x34) & 0xff, 0x40);
+            assert_eq!(read32(&c, 0x40), 0x0010_0009, "vendor cap, last, 16 bytes");
+            assert_eq!(read32(&c, FORMAT_OFFSET as u64), FORMAT_XRGB8888);
+            assert_eq!(FORMAT_XRGB8888, 0x3432_5258);
+            assert_eq!(read32(&c, WIDTH_OFFSET as u64), m.width);
+            assert_eq!(read32(&c, HEIGHT_OFFSET as u64), m.height);
+            assert_eq!(read32(&c, BAR0 as u64), 0x8, "32-bit prefetchable memory");
+            for bar in 1..6 {
+                assert_eq!(read32(&c, BAR0 as u64 + 4 * bar), 0);
+            }
+        }
+    }
+
+    #[test]
+    fn bar0_sizes_as_the_framebuffer() {
+        for m in MODES {
+            let mut c = m.config();
+            c.write(BAR0 as u64, &u32::MAX.to_le_bytes()).unwrap();
+            let size = m.framebuffer_size();
+            assert_eq!(read32(&c, BAR0 as u64), !(size - 1) | 0x8);
+            c.write(BAR0 as u64, &0xe000_0000u32.to_le_bytes()).unwrap();
+            assert_eq!(read32(&c, BAR0 as u64), 0xe000_0008);
+            // the identity and the capability ignore writes
+            c.write(0, &[0; 4]).unwrap();
+            c.write(WIDTH_OFFSET as u64, &[0; 4]).unwrap();
+            assert_eq!(read32(&c, 0), 0x000f_1b36);
+            assert_eq!(read32(&c, WIDTH_OFFSET as u64), m.width);
+            c.write(COMMAND as u64, &[0xff, 0xff]).unwrap();
+            assert_eq!(read32(&c, COMMAND as u64) & 0xffff, u32::from(COMMAND_MASK));
+        }
+    }
+
+    #[test]
+    fn reset_picture_is_a_gradient() {
+        for m in MODES {
+            assert_eq!(m.reset_shade(0), 0);
+            assert_eq!(
+                m.reset_shade(m.height - 1),
+                ((m.height - 1) * 255 / m.height) as u8
+            );
+            assert!((1..m.height).all(|r| m.reset_shade(r) >= m.reset_shade(r - 1)));
+        }
+        assert_eq!(MODES[0].reset_shade(240), 127);
+    }
+}
+
 #[path = "../../../../rust/kernel/vfio/cap_chain.rs"]
 mod cap_chain;
 
