@@ -16,7 +16,7 @@ REGION_OPS = ["cfg_read4", "bar_read1", "bar_write1"]
 FLOOR = "zero_read1"
 
 
-def parse(path, rate_key=None):
+def parse(path):
     """{impl: [{key: value}, ...]} from lines "impl round=N key=value ..."."""
     runs = {}
     with open(path) as f:

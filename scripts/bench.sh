@@ -28,7 +28,7 @@ export MDEV_FLAVOR=${BENCH_KERNEL:-bench}
 CLOCK=${BENCH_CLOCK:-icount}
 case "$CLOCK" in
 icount)
-	export VM_CPUS=1 VM_QEMU_OPTS="-icount shift=0,sleep=off"
+	export VM_CPUS=1 VM_QEMU_OPTS="$ICOUNT_OPTS"
 	SECONDS_PER_RUN=${BENCH_SECONDS:-0.5} ;;
 wall)
 	SECONDS_PER_RUN=${BENCH_SECONDS:-4} ;;

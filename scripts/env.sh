@@ -39,6 +39,10 @@ flavor_fragments() {
 	echo "$TOP/kernel/configs/mdev-rs.config $TOP/kernel/configs/$1.config"
 }
 
+# QEMU options under which the guest clock counts executed instructions
+# (1 ns each, on one vCPU): what `make bench` and `make profile` measure with.
+ICOUNT_OPTS="-icount shift=0,sleep=off"
+
 # A kernel build tree is keyed on everything that shapes it but is not
 # rebuilt incrementally: the source package version, the flavor's config
 # fragments, the patches, the scripts that unpack and configure, and the

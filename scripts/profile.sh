@@ -24,7 +24,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 # a free TCP port for the gdb stub
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-VM_CPUS=1 VM_QEMU_OPTS="-icount shift=0,sleep=off -gdb tcp:127.0.0.1:$PORT" \
+VM_CPUS=1 VM_QEMU_OPTS="$ICOUNT_OPTS -gdb tcp:127.0.0.1:$PORT" \
 	"$TOP/scripts/vm.sh" "$OUT" "$TOP/scripts/guest-profile.sh" "$KDIR" \
 	"$KDIR/selftests/vfio-mdev" "$OUT" c rust > "$OUT/vm.log" 2>&1 &
 vm=$!

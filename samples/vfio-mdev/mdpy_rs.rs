@@ -61,17 +61,15 @@ struct Display {
 }
 
 impl Display {
-    /// Paints the reset picture: a gray gradient over the visible lines, black below.
-    fn paint_reset_picture(&self) -> Result {
+    /// Paints the gray gradient of the reset picture over the visible lines.
+    fn paint_gradient(&self) -> Result {
         let stride = self.mode.stride() as usize;
         for row in 0..self.mode.height {
             let shade = self.mode.reset_shade(row);
             self.framebuffer
                 .fill(row as usize * stride, stride, shade)?;
         }
-        let picture = self.mode.picture_size() as usize;
-        self.framebuffer
-            .fill(picture, self.framebuffer.len() - picture, 0)
+        Ok(())
     }
 }
 
@@ -151,7 +149,8 @@ impl mdev::Driver for Mdpy {
             )
         });
         match display {
-            Ok(display) => match display.paint_reset_picture() {
+            // `vmalloc_user` memory starts zeroed: only the gradient needs painting.
+            Ok(display) => match display.paint_gradient() {
                 Ok(()) => Ok(display),
                 Err(e) => {
                     self.remove(mdev, display);
@@ -264,7 +263,12 @@ impl mdev::Driver for Mdpy {
 
     fn reset(&self, _mdev: &Device, display: Pin<&Display>) -> Result {
         *display.config.lock() = display.mode.config();
-        display.paint_reset_picture()
+        display.paint_gradient()?;
+        // What the guest drew below the visible lines goes too.
+        let picture = display.mode.picture_size() as usize;
+        display
+            .framebuffer
+            .fill(picture, display.framebuffer.len() - picture, 0)
     }
 
     fn query_gfx_plane(
