@@ -53,8 +53,9 @@ impl VmaNew {
     ///
     /// # Safety
     ///
-    /// `vma` must be the VMA passed to an `mmap` file operation that is running, and stays in
-    /// use for no longer than that operation, which is `'a`.
+    /// For the whole of `'a`, `vma` must be undergoing its initial setup by a running `mmap`
+    /// file operation: not yet visible to other threads, with the mmap lock of its address
+    /// space held for writing.
     pub unsafe fn from_raw<'a>(vma: *mut bindings::vm_area_struct) -> &'a Self {
         // SAFETY: `VmaNew` is a transparent wrapper of the C struct; the caller guarantees the
         // VMA valid for `'a`.
@@ -132,8 +133,8 @@ impl VmaNew {
     /// drivers give: the mapping must be shared (`MAP_SHARED`: a private, copy-on-write mapping
     /// of device memory would silently stop being the device's), `offset` must be page-aligned,
     /// and the VMA must fit in `memory` from `offset` on; else `EINVAL`. The mapping cannot be
-    /// grown with `mremap` and is left out of core dumps. The pages stay allocated while they
-    /// are mapped, even if `memory` is dropped first.
+    /// grown with `mremap` and is left out of core dumps. `memory` must outlive the mapping
+    /// (see [`VmallocUser`]).
     pub fn map_vmalloc(&self, memory: &VmallocUser, offset: usize) -> Result {
         if !self.is_shared() || offset % crate::page::PAGE_SIZE != 0 {
             return Err(EINVAL);

@@ -9,7 +9,13 @@ use core::ptr::NonNull;
 /// [`VmaNew::map_vmalloc`](super::virt::VmaNew::map_vmalloc), e.g. a framebuffer.
 ///
 /// Once mapped, user space may change the contents at any time, so they are never borrowed as
-/// Rust slices: they are read and written by copying, with offsets checked.
+/// Rust slices: they are read and written by copying, with offsets checked, and only by the C
+/// `memcpy` and `memset`. Copies that run at the same time (user space, or two kernel threads)
+/// may interleave and tear, as in C; that is the only consequence.
+///
+/// A mapping takes its own references on the pages, so they stay valid while mapped; but a
+/// driver keeps this memory until every mapping is gone (for a device file: until the file is
+/// released), or the pages escape its accounting.
 ///
 /// # Invariants
 ///
@@ -20,10 +26,11 @@ pub struct VmallocUser {
     len: usize,
 }
 
-// SAFETY: The memory is plain kernel memory, owned by this value alone; every access copies
-// through a raw pointer, so sharing or sending the owner across threads is fine.
+// SAFETY: The memory is plain kernel memory owned by this value; every access is a C `memcpy` or
+// `memset` at a checked offset, never a Rust reference, so the owner may move between threads.
 unsafe impl Send for VmallocUser {}
-// SAFETY: As above.
+// SAFETY: As above: concurrent accesses through `&self` are C copies, which may tear but have
+// no other effect.
 unsafe impl Sync for VmallocUser {}
 
 impl VmallocUser {
@@ -68,9 +75,9 @@ impl VmallocUser {
     /// Copies `out.len()` bytes at `offset` into `out`.
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result {
         let src = self.range(offset, out.len())?;
-        // SAFETY: `src` holds `out.len()` bytes of the allocation (checked by `range`), which
-        // no Rust reference covers (type invariant), so it cannot overlap `out`.
-        unsafe { core::ptr::copy_nonoverlapping(src, out.as_mut_ptr(), out.len()) };
+        // SAFETY: `src` holds `out.len()` bytes of the allocation (checked by `range`), which is
+        // not part of `out`, and `out` is valid for writing them.
+        unsafe { bindings::memcpy(out.as_mut_ptr().cast(), src.cast(), out.len()) };
         Ok(())
     }
 
@@ -78,7 +85,7 @@ impl VmallocUser {
     pub fn write(&self, offset: usize, data: &[u8]) -> Result {
         let dst = self.range(offset, data.len())?;
         // SAFETY: As in `read`, the other way round.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
+        unsafe { bindings::memcpy(dst.cast(), data.as_ptr().cast(), data.len()) };
         Ok(())
     }
 
@@ -86,7 +93,7 @@ impl VmallocUser {
     pub fn fill(&self, offset: usize, len: usize, byte: u8) -> Result {
         let dst = self.range(offset, len)?;
         // SAFETY: `dst` holds `len` bytes of the allocation (checked by `range`).
-        unsafe { core::ptr::write_bytes(dst, byte, len) };
+        unsafe { bindings::memset(dst.cast(), byte.into(), len) };
         Ok(())
     }
 }
@@ -94,7 +101,6 @@ impl VmallocUser {
 impl Drop for VmallocUser {
     fn drop(&mut self) {
         // SAFETY: `ptr` comes from `vmalloc_user` and is freed only here (type invariant).
-        // Pages that are still mapped into user space keep the references the mapping took.
         unsafe { bindings::vfree(self.ptr.as_ptr().cast()) };
     }
 }

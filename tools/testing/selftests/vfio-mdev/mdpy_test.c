@@ -491,13 +491,15 @@ static void *remove_thread(void *arg)
  */
 TEST_F_TIMEOUT(mapped, remove_waits_for_unmap, 60)
 {
-	struct remover rm = { .uuid = self->uuid };
+	/* static: a remover that never returns must not write into a dead frame */
+	static struct remover rm;
 	struct vfio_region_info bar0;
 	struct vfio_dev vd;
 	pthread_t remover;
 	uint32_t *fb;
 	int ms;
 
+	rm.uuid = self->uuid;
 	ASSERT_EQ(0, vfio_open_mdev(self->uuid, &vd));
 	ASSERT_EQ(0, region_info(vd.device, VFIO_PCI_BAR0_REGION_INDEX, &bar0));
 	fb = map_fb(vd.device, &bar0, bar0.size, PROT_READ | PROT_WRITE,
