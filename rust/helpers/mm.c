@@ -8,11 +8,6 @@
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 
-void rust_helper_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
-{
-	vm_flags_clear(vma, flags);
-}
-
 void *rust_helper_vmalloc_user(unsigned long size)
 {
 	return vmalloc_user(size);

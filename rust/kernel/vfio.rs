@@ -170,6 +170,10 @@ pub struct IrqInfo {
 pub enum GfxPlaneType {
     /// The plane is in one of the device's regions, which the VMM reads or maps; [`GfxPlane::id`]
     /// is that region's index.
+    ///
+    /// QEMU's region display queries without setting `drm_plane_type`, which stays zero
+    /// (`DRM_PLANE_TYPE_OVERLAY`), and shows nothing unless that answers the framebuffer. So
+    /// for a region device the binding reads a zero plane type as [`DrmPlaneType::Primary`].
     Region,
     /// The plane is exported as a dma-buf; [`GfxPlane::id`] is the id the VMM passes to
     /// `VFIO_DEVICE_GET_GFX_DMABUF`.
@@ -186,18 +190,30 @@ impl GfxPlaneType {
     }
 }
 
-/// A DRM plane type (`DRM_PLANE_TYPE_*`), as the VMM asks for one. Any value may come in: a
-/// device answers one it does not have with [`GfxPlane::none`].
+/// A DRM plane type (`DRM_PLANE_TYPE_*` of `include/drm/drm_plane.h`), as the VMM asks for one.
+/// A device answers a type it does not have with [`GfxPlane::none`]; a value that names no plane
+/// type never reaches it (the binding refuses it with `EINVAL`), and a region device never sees
+/// [`DrmPlaneType::Overlay`] (see [`GfxPlaneType::Region`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DrmPlaneType(pub u32);
+pub enum DrmPlaneType {
+    /// `DRM_PLANE_TYPE_OVERLAY`.
+    Overlay,
+    /// `DRM_PLANE_TYPE_PRIMARY`: the framebuffer.
+    Primary,
+    /// `DRM_PLANE_TYPE_CURSOR`.
+    Cursor,
+}
 
 impl DrmPlaneType {
-    /// `DRM_PLANE_TYPE_OVERLAY`.
-    pub const OVERLAY: Self = Self(0);
-    /// `DRM_PLANE_TYPE_PRIMARY`: the framebuffer.
-    pub const PRIMARY: Self = Self(1);
-    /// `DRM_PLANE_TYPE_CURSOR`.
-    pub const CURSOR: Self = Self(2);
+    /// The plane type with uAPI value `value`, if there is one.
+    pub const fn from_raw(value: u32) -> Option<Self> {
+        match value {
+            0 => Some(Self::Overlay),
+            1 => Some(Self::Primary),
+            2 => Some(Self::Cursor),
+            _ => None,
+        }
+    }
 }
 
 /// `DRM_FORMAT_XRGB8888`: 32 bits per pixel, blue in the lowest byte, the highest unused.

@@ -277,7 +277,7 @@ impl mdev::Driver for Mdpy {
         display: Pin<&Display>,
         plane_type: vfio::DrmPlaneType,
     ) -> Result<vfio::GfxPlane> {
-        if plane_type != vfio::DrmPlaneType::PRIMARY {
+        if plane_type != vfio::DrmPlaneType::Primary {
             return Ok(vfio::GfxPlane::none());
         }
         let mode = display.mode;

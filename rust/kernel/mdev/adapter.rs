@@ -874,7 +874,8 @@ fn irq_info_ioctl(
 /// are of type `kind`. As upstream, `argsz` must cover the answer up to the region index or
 /// dma-buf id (60 bytes) and only that much is copied back. A probe (`PROBE` with one type)
 /// succeeds for `kind` and fails with `EINVAL` for the other type; a query must name exactly
-/// `kind`; any other combination of flags is `EINVAL`, as the uAPI says.
+/// `kind`; any other combination of flags is `EINVAL`, as the uAPI says, and so is a query for
+/// a value that is no DRM plane type. A region device's zero plane type is its primary plane.
 fn gfx_plane_ioctl(
     arg: UserPtr,
     kind: vfio::GfxPlaneType,
@@ -892,7 +893,12 @@ fn gfx_plane_ioctl(
     if flags != kind.flag() {
         return Err(EINVAL);
     }
-    let plane = answer(vfio::DrmPlaneType(get32(&info, 8)))?;
+    let plane_type = match (kind, get32(&info, 8)) {
+        // What QEMU's region display sends: the field left zero (see `GfxPlaneType::Region`).
+        (vfio::GfxPlaneType::Region, 0) => vfio::DrmPlaneType::Primary,
+        (_, raw) => vfio::DrmPlaneType::from_raw(raw).ok_or(EINVAL)?,
+    };
+    let plane = answer(plane_type)?;
     put32(&mut info, 12, plane.drm_format);
     put64(&mut info, 16, plane.drm_format_mod);
     for (at, value) in [

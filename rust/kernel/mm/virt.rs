@@ -111,22 +111,6 @@ impl VmaNew {
         self.flags() & flags::SHARED != 0
     }
 
-    fn clear_flags(&self, clear: bindings::vm_flags_t) {
-        // SAFETY: The VMA is valid, and not yet visible to other threads with the mmap lock
-        // held for writing (type invariant), as `vm_flags_clear` requires.
-        unsafe { bindings::vm_flags_clear(self.as_ptr(), clear) }
-    }
-
-    /// Makes the mapping read-only for good: fails with `EACCES` if it is writable already
-    /// (`PROT_WRITE`), else takes away the right to make it writable later (`mprotect`).
-    pub fn try_clear_maywrite(&self) -> Result {
-        if self.flags() & flags::WRITE != 0 {
-            return Err(EACCES);
-        }
-        self.clear_flags(flags::MAYWRITE);
-        Ok(())
-    }
-
     /// Maps `memory`, from byte `offset` on, into the whole VMA, page by page.
     ///
     /// The checks a driver would otherwise repeat are made here, each with the errno upstream

@@ -22,6 +22,7 @@
 #include "mdev_util.h"
 
 #define FORMAT_XRGB8888		0x34325258	/* "XR24" */
+#define DRM_PLANE_TYPE_OVERLAY	0
 #define DRM_PLANE_TYPE_PRIMARY	1
 #define DRM_PLANE_TYPE_CURSOR	2
 #define PLANE_MINSZ		60	/* up to region_index, as upstream */
@@ -274,6 +275,58 @@ TEST_F(dpy, pread_pwrite_bounds)
 	munmap(fb, variant->fb_size);
 }
 
+/*
+ * Accesses of every length the binding splits differently (1 to 9 bytes,
+ * one call; longer ones in 256-byte chunks) at odd offsets read and write
+ * exactly the bytes the mapping shows there.
+ */
+TEST_F(dpy, pread_pwrite_lengths)
+{
+	static const size_t lens[] = { 1, 2, 3, 4, 5, 7, 8, 9, 255, 256, 257,
+				       4099 };
+	uint8_t buf[4099 + 1], want[4099];
+	size_t i, j, off;
+	uint8_t *fb;
+
+	fb = map_fb(self->fd, &self->bar0, variant->fb_size,
+		    PROT_READ | PROT_WRITE, MAP_SHARED, 0);
+	ASSERT_NE(MAP_FAILED, fb);
+	for (i = 0; i < 3 * 4096; i++)
+		fb[4096 + i] = i * 7 + 1;
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		off = 4096 + 3 + 5 * i;
+		memset(buf, 0xee, sizeof(buf));
+		ASSERT_EQ(lens[i], fb_pread(self->fd, &self->bar0, off, buf,
+					    lens[i]));
+		EXPECT_EQ(0, memcmp(buf, fb + off, lens[i]))
+			TH_LOG("read of %zu at %zu", lens[i], off);
+		EXPECT_EQ(0xee, buf[lens[i]]);
+		for (j = 0; j < lens[i]; j++)
+			want[j] = ~(j + i);
+		ASSERT_EQ(lens[i], fb_pwrite(self->fd, &self->bar0, off, want,
+					     lens[i]));
+		EXPECT_EQ(0, memcmp(want, fb + off, lens[i]))
+			TH_LOG("write of %zu at %zu", lens[i], off);
+		EXPECT_EQ((uint8_t)((off - 4096 - 1) * 7 + 1), fb[off - 1]);
+		EXPECT_EQ((uint8_t)((off + lens[i] - 4096) * 7 + 1),
+			  fb[off + lens[i]]);
+		for (j = 0; j < lens[i] + 2; j++)
+			fb[off - 1 + j] = (off - 1 + j - 4096) * 7 + 1;
+	}
+	munmap(fb, variant->fb_size);
+}
+
+/* config space is 256 bytes: an access that runs past it fails */
+TEST_F(dpy, config_access_past_end)
+{
+	uint8_t buf[8];
+
+	EXPECT_EQ(4, fb_pread(self->fd, &self->cfg, 252, buf, 4));
+	EXPECT_GT(0, fb_pread(self->fd, &self->cfg, 252, buf, 8));
+	EXPECT_GT(0, fb_pread(self->fd, &self->cfg, 256, buf, 1));
+	EXPECT_GT(0, fb_pwrite(self->fd, &self->cfg, 256, buf, 1));
+}
+
 TEST_F(dpy, mmap_refused)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -294,8 +347,18 @@ TEST_F(dpy, mmap_refused)
 		   variant->fb_size);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
+	/* starting inside it and running past its end */
+	p = map_fb(self->fd, &self->bar0, 2 * page, PROT_READ, MAP_SHARED,
+		   variant->fb_size - page);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
 	/* configuration space cannot be mapped */
 	p = mmap(NULL, page, PROT_READ, MAP_SHARED, self->fd, self->cfg.offset);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* nor a BAR the device does not have (BAR2's offset) */
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, self->fd,
+		 self->bar0.offset + 2 * (self->bar0.offset - self->cfg.offset));
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
 }
@@ -349,6 +412,78 @@ TEST_F(dpy, plane_probe_and_bad_flags)
 	EXPECT_EQ(EINVAL, errno);
 	plane.argsz = PLANE_MINSZ;
 	EXPECT_EQ(0, ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, &plane));
+}
+
+/* a probe answers with its return value alone: the buffer stays as it was */
+TEST_F(dpy, plane_probe_writes_nothing)
+{
+	struct vfio_device_gfx_plane_info plane, before;
+
+	memset(&plane, 0xa5, sizeof(plane));
+	plane.argsz = sizeof(plane);
+	plane.flags = VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION;
+	plane.drm_plane_type = DRM_PLANE_TYPE_PRIMARY;
+	before = plane;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &plane));
+	EXPECT_EQ(0, memcmp(&before, &plane, sizeof(plane)));
+}
+
+/* the answer ends at region_index: bytes after it are never written */
+TEST_F(dpy, plane_answer_ends_at_region_index)
+{
+	union {
+		struct vfio_device_gfx_plane_info plane;
+		unsigned char bytes[sizeof(struct vfio_device_gfx_plane_info) + 8];
+	} buf;
+	size_t i;
+
+	memset(&buf, 0xa5, sizeof(buf));
+	buf.plane.argsz = sizeof(buf);
+	buf.plane.flags = VFIO_GFX_PLANE_TYPE_REGION;
+	buf.plane.drm_plane_type = DRM_PLANE_TYPE_PRIMARY;
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_QUERY_GFX_PLANE, &buf));
+	EXPECT_EQ(variant->width, buf.plane.width);
+	EXPECT_EQ(variant->height, buf.plane.height);
+	for (i = PLANE_MINSZ; i < sizeof(buf); i++)
+		EXPECT_EQ(0xa5, buf.bytes[i]) TH_LOG("byte %zu written", i);
+}
+
+/* the uAPI: x_hot/y_hot are 0xFFFFFFFF when there is no hotspot */
+TEST_F(dpy, plane_primary_no_hotspot)
+{
+	struct vfio_device_gfx_plane_info plane;
+
+	ASSERT_EQ(0, query_plane(self->fd, VFIO_GFX_PLANE_TYPE_REGION,
+				 DRM_PLANE_TYPE_PRIMARY, &plane));
+	EXPECT_EQ(0xffffffff, plane.x_hot);
+	EXPECT_EQ(0xffffffff, plane.y_hot);
+}
+
+/*
+ * QEMU's region display queries with drm_plane_type left 0 (the value of
+ * DRM_PLANE_TYPE_OVERLAY) and shows what that answers: the framebuffer.
+ */
+TEST_F(dpy, plane_type_zero_is_the_framebuffer)
+{
+	struct vfio_device_gfx_plane_info plane;
+
+	ASSERT_EQ(0, query_plane(self->fd, VFIO_GFX_PLANE_TYPE_REGION,
+				 DRM_PLANE_TYPE_OVERLAY, &plane));
+	EXPECT_EQ(FORMAT_XRGB8888, plane.drm_format);
+	EXPECT_EQ(variant->width, plane.width);
+	EXPECT_EQ(variant->height, plane.height);
+	EXPECT_EQ(variant->fb_size, plane.size);
+}
+
+/* a value that names no DRM plane type is refused */
+TEST_F(dpy, plane_unknown_type_refused)
+{
+	struct vfio_device_gfx_plane_info plane;
+
+	EXPECT_EQ(-EINVAL, query_plane(self->fd, VFIO_GFX_PLANE_TYPE_REGION,
+				       3, &plane));
+	EXPECT_EQ(-EINVAL, query_plane(self->fd, VFIO_GFX_PLANE_TYPE_REGION,
+				       0xffffffff, &plane));
 }
 
 TEST_F(dpy, plane_primary_geometry)
@@ -414,6 +549,28 @@ TEST_F(dpy, reset_restores_picture)
 		ASSERT_EQ(reset_pixel(row, variant->height),
 			  fb[row * stride / 4 + row % variant->width]);
 	munmap(fb, variant->fb_size);
+}
+
+/*
+ * RESET is a function-level reset: config space goes back to its power-on
+ * values too (BAR0's address and the command register cleared), as on a
+ * real PCI function.
+ */
+TEST_F(dpy, reset_restores_config)
+{
+	uint32_t addr = 0xe0000000;
+	uint16_t command = PCI_COMMAND_MEMORY;
+
+	ASSERT_EQ(4, fb_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
+			       &addr, 4));
+	ASSERT_EQ(2, fb_pwrite(self->fd, &self->cfg, PCI_COMMAND,
+			       &command, 2));
+	ASSERT_EQ(addr | PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
+		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+	EXPECT_EQ(0, cfg32(self->fd, &self->cfg, PCI_COMMAND) & 0xffff);
 }
 
 /* no interrupts: every index has no vectors and no flags */
@@ -486,17 +643,17 @@ static void *remove_thread(void *arg)
 
 /*
  * Removal waits while the framebuffer is mapped, even after the device fd
- * is closed (the mapping holds the file), and the memory stays usable;
- * unmapping lets it complete.
+ * is closed (each mapping holds the file), and the memory stays usable and
+ * shared by the mappings; it completes once the last one is gone.
  */
 TEST_F_TIMEOUT(mapped, remove_waits_for_unmap, 60)
 {
 	/* static: a remover that never returns must not write into a dead frame */
 	static struct remover rm;
 	struct vfio_region_info bar0;
+	uint32_t *fb, *fb2;
 	struct vfio_dev vd;
 	pthread_t remover;
-	uint32_t *fb;
 	int ms;
 
 	rm.uuid = self->uuid;
@@ -505,13 +662,22 @@ TEST_F_TIMEOUT(mapped, remove_waits_for_unmap, 60)
 	fb = map_fb(vd.device, &bar0, bar0.size, PROT_READ | PROT_WRITE,
 		    MAP_SHARED, 0);
 	ASSERT_NE(MAP_FAILED, fb);
+	fb2 = map_fb(vd.device, &bar0, bar0.size, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, 0);
+	ASSERT_NE(MAP_FAILED, fb2);
 	vfio_close_mdev(&vd);
 	ASSERT_EQ(0, pthread_create(&remover, NULL, remove_thread, &rm));
 	msleep(1000);
 	EXPECT_EQ(0, atomic_load(&rm.done));
 	fb[1000] = 0x00abcdef;
-	EXPECT_EQ(0x00abcdef, fb[1000]);
+	EXPECT_EQ(0x00abcdef, fb2[1000]);
 	munmap(fb, bar0.size);
+	msleep(1000);
+	EXPECT_EQ(0, atomic_load(&rm.done));
+	fb2[1001] = 0x00fedcba;
+	EXPECT_EQ(0x00abcdef, fb2[1000]);
+	EXPECT_EQ(0x00fedcba, fb2[1001]);
+	munmap(fb2, bar0.size);
 	for (ms = 0; ms < 15000 && !atomic_load(&rm.done); ms += 50)
 		msleep(50);
 	EXPECT_EQ(1, atomic_load(&rm.done));
@@ -541,6 +707,7 @@ static void *race_worker(void *arg)
 		err = mdev_create("mdpy-vga", uuid);
 		if (err == -EUSERS) {		/* budget momentarily exhausted */
 			atomic_fetch_add(&r->busy, 1);
+			usleep(1000);
 			continue;
 		}
 		if (err || vfio_open_mdev(uuid, &vd)) {
