@@ -6,11 +6,12 @@
 # (TAP per test binary, dmesg, a status line). The host decides pass/fail;
 # this script's exit code is not trusted (see DESIGN.md).
 #
-# usage: guest-tests.sh STACK KDIR TESTDIR OUTDIR [TEST...]
+# usage: guest-tests.sh STACK KDIR CLIENT_KDIR TESTDIR OUTDIR [TEST...]
+# CLIENT_KDIR: the kernel tree of the nested guest of mdev_qemu_test.sh
 set -u
 
-STACK=$1 KDIR=$2 TESTDIR=$3 OUTDIR=$4
-shift 4
+STACK=$1 KDIR=$2 CLIENT_KDIR=$3 TESTDIR=$4 OUTDIR=$5
+shift 5
 
 . "$(dirname "$0")/stacks.sh"
 TESTS=${*:-$(stack_tests "$STACK")}
@@ -63,8 +64,10 @@ if [ -n "$(mod_path vfio_mdev)" ]; then
 fi
 export MDEV_RUST_VENDOR_MODULES
 export MDEV_MINIMAL_MODULE=$KDIR/$(mod_path mdev_minimal)
-# the nested guest of mtty_qemu_test.sh boots the kernel under test
-export MDEV_E2E_KERNEL=$KDIR/obj/arch/x86/boot/bzImage
+# the nested guest of mdev_qemu_test.sh: a client kernel and its mdpy-fb
+export MDEV_E2E_KERNEL=$CLIENT_KDIR/obj/arch/x86/boot/bzImage
+export MDEV_E2E_FB_MODULE=$CLIENT_KDIR/obj/samples/vfio-mdev/mdpy-fb.ko
+export MDEV_E2E_OUT=$OUTDIR
 
 # Tests that the oracle-deviations list marks "notrun" for this stack are
 # left out of its run (the oracle corrupts memory in them, which the

@@ -16,20 +16,15 @@ core_rust="src/mdev-rs/drivers/vfio/mdev/mdev.ko"
 samples_c="obj/samples/vfio-mdev/mtty.ko obj/samples/vfio-mdev/mdpy.ko
 	   obj/samples/vfio-mdev/mbochs.ko"
 tests_c="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
-	 mdev_lifecycle_test mtty_migration_test mdev_race_test mdpy_test"
+	 mdev_lifecycle_test mtty_migration_test mdev_race_test mdpy_test
+	 mdev_qemu_test.sh"
 samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 	      src/mdev-rs/samples/vfio-mdev/mtty_rs.ko
 	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko
 	      src/mdev-rs/samples/vfio-mdev/mdpy_rs.ko"
 tests_rust="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
 	    mdev_lifecycle_test mdev_minimal_test mtty_migration_test
-	    mdev_race_test mdpy_test"
-# Run only when named (make check TESTS=..., make e2e), on any stack: the
-# nested-QEMU end-to-end test. Under the memory-debugging test kernel a
-# nested TCG guest is too slow for `make check` (measured: one run had not
-# finished after 13 minutes, where the same test took two on a kernel
-# without the checkers).
-tests_e2e="mtty_qemu_test.sh"
+	    mdev_race_test mdpy_test mdev_qemu_test.sh"
 
 STACKS_ALL="c+c rust+c c+rust rust+rust"
 
@@ -60,8 +55,7 @@ stack_modules() {
 stack_tests() {
 	local samples="tests_${1#*+}" t
 	shift
-	for t in ${!samples} $tests_e2e; do
-		[[ " $tests_e2e " == *" $t "* ]] && [[ " $* " != *" $t "* ]] && continue
+	for t in ${!samples}; do
 		if [ $# -eq 0 ] || [[ " $* " == *" $t "* ]]; then
 			echo "$t"
 		fi
