@@ -5,7 +5,7 @@
 # operation for C and Rust, each with its spread over the rounds, the Rust/C
 # ratio of every round, and the region path against the /dev/zero floor.
 # With --previous, also the drift of every figure from the last run.
-"""usage: bench-summary.py [options] BENCH_TXT REGION_TXT"""
+"""usage: bench-summary.py [options] BENCH_TXT REGION_TXT DISPLAY_TXT"""
 
 import argparse
 import json
@@ -14,6 +14,9 @@ import sys
 
 REGION_OPS = ["cfg_read4", "bar_read1", "bar_write1"]
 FLOOR = "zero_read1"
+# mdpy_bench: bytes per second, then queries per second
+DISPLAY_COPIES = ["fb_mmap_write", "anon_memcpy", "fb_pwrite"]
+DISPLAY_FLOOR = "anon_memcpy"
 
 
 def parse(path):
@@ -51,6 +54,7 @@ def main():
     ap.add_argument("--save", required=True)
     ap.add_argument("bench")
     ap.add_argument("region")
+    ap.add_argument("display")
     a = ap.parse_args()
 
     # cost of one operation: under icount (shift=0) a guest nanosecond is
@@ -58,6 +62,7 @@ def main():
     unit = "insns" if a.clock == "icount" else "ns"
     cycles = parse(a.bench)
     region = parse(a.region)
+    display = parse(a.display)
     rounds = len(cycles["c"])
     figures = {}
 
@@ -105,6 +110,29 @@ def main():
               f"[{min(ratios):.3f} .. {max(ratios):.3f}] {rm / floor:10.3f}")
     print("  Rust/C is speed (C cost / Rust cost, above 1: Rust is cheaper); "
           "Rust/floor is cost")
+    print()
+    print("framebuffer of an mdpy-xga instance (C core), a 3 MiB frame per copy, by sample;")
+    print("floor: the same memcpy into anonymous memory; plane: QUERY_GFX_PLANE")
+    per_kib = unit + "/KiB"
+    print(f"  {'operation':13} {'C ' + per_kib:>11} {'±':>7} {'Rust ' + per_kib:>13} {'±':>7} "
+          f"{'Rust/C':>7} {'[range]':>15} {'floor/Rust':>10}")
+    floor_all = [1024 * cost(r[DISPLAY_FLOOR]) for i in ("c", "rust") for r in display[i]]
+    floor, _ = stats(floor_all)
+    for op in DISPLAY_COPIES + ["plane_query"]:
+        scale = 1 if op == "plane_query" else 1024
+        c = [scale * cost(r[op]) for r in display["c"]]
+        r = [scale * cost(r[op]) for r in display["rust"]]
+        cm, cs = stats(c)
+        rm, rs = stats(r)
+        figures[f"display.{op}.c"] = cm
+        figures[f"display.{op}.rust"] = rm
+        ratios = [x / y for x, y in zip(c, r)]
+        m, _ = stats(ratios)
+        name = op if scale > 1 else f"{op} (/op)"
+        rel = f"{floor / rm:10.3f}" if scale > 1 else ""
+        print(f"  {name:13} {cm:11.1f} {cs:6.2f}% {rm:13.1f} {rs:6.2f}% {m:7.3f} "
+              f"[{min(ratios):.3f} .. {max(ratios):.3f}] {rel}")
+    print("  floor/Rust is bandwidth against the floor (memcpy into anonymous memory = 1)")
 
     saved = {"clock": a.clock, "kernel": a.kernel, "commit": a.commit,
              "seconds": a.seconds, "rounds": rounds, "figures": figures}

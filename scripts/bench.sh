@@ -4,7 +4,9 @@
 # `make bench`: in one VM boot, create+remove cycles through sysfs on the C
 # and the Rust core with the same C mtty, then region accesses through a
 # VFIO device fd with the C and the Rust mtty against the floor of a 1-byte
-# read of /dev/zero. C and Rust alternate BENCH_ROUNDS times (default 3).
+# read of /dev/zero, then the C and the Rust mdpy's framebuffer (copies
+# into its mapping against the same copy into anonymous memory, pwrite)
+# and plane queries. C and Rust alternate BENCH_ROUNDS times (default 3).
 # Prints each figure with its spread over the rounds and the ratios; it
 # never fails on a number.
 #
@@ -67,5 +69,6 @@ python3 "$TOP/scripts/bench-summary.py" --clock "$CLOCK" \
 	--kernel "$FLAVOR $(cat "$KDIR/obj/include/config/kernel.release")" \
 	--commit "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" \
 	--seconds "$SECONDS_PER_RUN" --previous "$last" --save "$OUT/figures.json" \
-	"$OUT/bench.txt" "$OUT/region.txt" | tee "$OUT/summary.txt"
+	"$OUT/bench.txt" "$OUT/region.txt" "$OUT/display.txt" |
+	tee "$OUT/summary.txt"
 cp "$OUT/figures.json" "$last"

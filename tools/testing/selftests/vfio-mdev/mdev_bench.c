@@ -8,17 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mdev_util.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -31,7 +22,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s TYPE SECONDS\n", argv[0]);
 		return 2;
 	}
-	start = now();
+	start = now_seconds();
 	do {
 		uuid_gen(uuid);
 		err = mdev_create(argv[1], uuid);
@@ -42,7 +33,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		cycles++;
-		elapsed = now() - start;
+		elapsed = now_seconds() - start;
 	} while (elapsed < atof(argv[2]));
 	printf("cycles=%ld seconds=%.3f per_second=%.1f us_per_cycle=%.1f\n",
 	       cycles, elapsed, cycles / elapsed, elapsed * 1e6 / cycles);

@@ -371,6 +371,14 @@ void msleep(int ms)
 	nanosleep(&ts, NULL);
 }
 
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 pid_t remove_in_child(const char *uuid, struct vfio_dev *vd)
 {
 	pid_t pid = fork();

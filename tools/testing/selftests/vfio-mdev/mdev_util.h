@@ -89,6 +89,8 @@ int module_unload(const char *name);
 
 /* Processes: sleep, remove an instance from a child, wait for a child. */
 void msleep(int ms);
+/* CLOCK_MONOTONIC in seconds (the guest's clock: instructions under icount) */
+double now_seconds(void);
 /*
  * Start writing "remove" for @uuid in a child process, which first drops
  * its copies of @vd's fds so that only the caller holds the device open.

@@ -18,19 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/serial_reg.h>
 
 #include "mdev_util.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 enum op { CFG_READ4, BAR_READ1, BAR_WRITE1, ZERO_READ1, NR_OPS };
 
@@ -69,7 +60,7 @@ static void do_op(enum op op, int fd, int zero)
 /* Operations per second of @op for @secs. */
 static double run(enum op op, int fd, int zero, double secs)
 {
-	double start = now(), elapsed;
+	double start = now_seconds(), elapsed;
 	long n = 0;
 	int i;
 
@@ -78,7 +69,7 @@ static double run(enum op op, int fd, int zero, double secs)
 		for (i = 0; i < 256; i++)
 			do_op(op, fd, zero);
 		n += 256;
-		elapsed = now() - start;
+		elapsed = now_seconds() - start;
 	} while (elapsed < secs);
 	return n / elapsed;
 }
