@@ -55,13 +55,14 @@
 
 use crate::{
     bindings, device,
+    dma_buf::DmaBuf,
     error::{from_err_ptr, to_result, Error, Result, VTABLE_DEFAULT_ERROR},
     ffi::{c_uint, c_void},
     init::PinInit,
     mm::virt::VmaNew,
     prelude::*,
     str::{CStr, CString},
-    types::{AlwaysRefCounted, ForeignOwnable, Opaque},
+    types::{ARef, AlwaysRefCounted, ForeignOwnable, Opaque},
     uaccess::UserPtr,
     vfio, ThisModule,
 };
@@ -286,7 +287,8 @@ pub trait Driver: Sized + Send + Sync + 'static {
     const MIGRATION_FLAGS: u32 = 0;
 
     /// How the device's display planes reach the VMM; `None` (the default) means no display.
-    /// With a type, the driver implements [`Driver::query_gfx_plane`].
+    /// With a type, the driver implements [`Driver::query_gfx_plane`], and for
+    /// [`vfio::GfxPlaneType::Dmabuf`] also [`Driver::get_gfx_dmabuf`].
     const GFX_PLANE_TYPE: Option<vfio::GfxPlaneType> = None;
 
     /// How many more instances of type `type_index` can be created now.
@@ -404,11 +406,29 @@ pub trait Driver: Sized + Send + Sync + 'static {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
+    /// Answers `VFIO_DEVICE_GET_GFX_DMABUF`: the dma-buf of the plane that
+    /// [`Driver::query_gfx_plane`] reported with id `dmabuf_id`.
+    ///
+    /// The binding reads the id and gives the dma-buf a file descriptor (close-on-exec), which
+    /// the ioctl returns. An id the device does not know is `ENOENT`, as upstream answers.
+    /// A driver exports with [`DmaBuf::export`] (and may keep the dma-buf to answer the same
+    /// id again: every call gets its own descriptor and reference).
+    fn get_gfx_dmabuf(
+        &self,
+        _mdev: &Device,
+        _instance: InstanceRef<'_, Self>,
+        _dmabuf_id: u32,
+    ) -> Result<ARef<DmaBuf>> {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
     /// Maps part of the device file into a user address space (`mmap`).
     ///
     /// The driver finds the memory behind the file offset [`VmaNew::offset`] and maps it, e.g.
-    /// with [`VmaNew::map_vmalloc`], which checks the rest. Without this callback every `mmap`
-    /// of the device file fails with `EINVAL`.
+    /// with [`VmaNew::map_vmalloc`], which checks the rest, or has its pages come from a
+    /// [`PageFaultHandler`](crate::mm::virt::PageFaultHandler) as they are touched
+    /// ([`VmaNew::set_page_fault`]). Without this callback every `mmap` of the device file
+    /// fails with `EINVAL`.
     fn mmap(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>, _vma: &VmaNew) -> Result {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }

@@ -35,6 +35,9 @@ pub const DEVICE_RESET: u32 = _IO(VFIO_TYPE, VFIO_BASE + 11);
 /// `VFIO_DEVICE_QUERY_GFX_PLANE`: answered with [`crate::mdev::Driver::query_gfx_plane`].
 pub const DEVICE_QUERY_GFX_PLANE: u32 = _IO(VFIO_TYPE, VFIO_BASE + 14);
 
+/// `VFIO_DEVICE_GET_GFX_DMABUF`: answered with [`crate::mdev::Driver::get_gfx_dmabuf`].
+pub const DEVICE_GET_GFX_DMABUF: u32 = _IO(VFIO_TYPE, VFIO_BASE + 15);
+
 /// The device supports `VFIO_DEVICE_RESET`.
 pub const DEVICE_FLAGS_RESET: u32 = bindings::VFIO_DEVICE_FLAGS_RESET;
 /// The device is a PCI device (regions and interrupts follow [`pci`]).
@@ -51,6 +54,11 @@ pub const REGION_INFO_FLAG_MMAP: u32 = bindings::VFIO_REGION_INFO_FLAG_MMAP;
 pub const REGION_INFO_CAP_TYPE: u16 = bindings::VFIO_REGION_INFO_CAP_TYPE as u16;
 /// `VFIO_REGION_TYPE_PCI_VENDOR_TYPE`: or'ed with a PCI vendor id, a vendor's own region type.
 pub const REGION_TYPE_PCI_VENDOR_TYPE: u32 = bindings::VFIO_REGION_TYPE_PCI_VENDOR_TYPE;
+/// `VFIO_REGION_TYPE_GFX`: a region of a display device.
+pub const REGION_TYPE_GFX: u32 = bindings::VFIO_REGION_TYPE_GFX;
+/// `VFIO_REGION_SUBTYPE_GFX_EDID`: the display's EDID region (`struct vfio_region_gfx_edid`,
+/// then the EDID blob at its `edid_offset`).
+pub const REGION_SUBTYPE_GFX_EDID: u32 = bindings::VFIO_REGION_SUBTYPE_GFX_EDID;
 
 /// The interrupt is signalled through an eventfd.
 pub const IRQ_INFO_EVENTFD: u32 = bindings::VFIO_IRQ_INFO_EVENTFD;
@@ -182,6 +190,7 @@ pub enum GfxPlaneType {
 
 impl GfxPlaneType {
     /// The flag of this type in `struct vfio_device_gfx_plane_info`.
+    #[inline]
     pub const fn flag(self) -> u32 {
         match self {
             Self::Region => bindings::VFIO_GFX_PLANE_TYPE_REGION,
@@ -206,6 +215,7 @@ pub enum DrmPlaneType {
 
 impl DrmPlaneType {
     /// The plane type with uAPI value `value`, if there is one.
+    #[inline]
     pub const fn from_raw(value: u32) -> Option<Self> {
         match value {
             0 => Some(Self::Overlay),
@@ -252,6 +262,7 @@ impl GfxPlane {
 
     /// What the uAPI answers for a plane the device does not have or the guest has disabled:
     /// success, with zero format, size and geometry, and no hotspot.
+    #[inline]
     pub const fn none() -> Self {
         Self {
             drm_format: 0,
@@ -278,6 +289,8 @@ pub mod pci {
 
     /// Index of BAR 0; BARs 1 to 5 follow it.
     pub const BAR0_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR0_REGION_INDEX;
+    /// Index of BAR 2.
+    pub const BAR2_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR2_REGION_INDEX;
     /// Index of BAR 5.
     pub const BAR5_REGION_INDEX: u32 = bindings::VFIO_PCI_BAR5_REGION_INDEX;
     /// Index of the expansion ROM.

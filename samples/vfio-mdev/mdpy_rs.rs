@@ -55,6 +55,8 @@ struct Mdpy {
 #[pin_data]
 struct Display {
     mode: &'static Mode,
+    /// The primary plane: fixed by the mode, so worked out once.
+    plane: vfio::GfxPlane,
     framebuffer: VmallocUser,
     #[pin]
     config: Mutex<ConfigSpace>,
@@ -142,6 +144,15 @@ impl mdev::Driver for Mdpy {
             KBox::pin_init(
                 pin_init!(Display {
                     mode,
+                    plane: vfio::GfxPlane {
+                        drm_format: model::FORMAT_XRGB8888,
+                        width: mode.width,
+                        height: mode.height,
+                        stride: mode.stride(),
+                        size: mode.framebuffer_size(),
+                        id: pci::BAR0_REGION_INDEX,
+                        ..vfio::GfxPlane::none()
+                    },
                     framebuffer,
                     config <- new_mutex!(mode.config()),
                 }),
@@ -280,16 +291,7 @@ impl mdev::Driver for Mdpy {
         if plane_type != vfio::DrmPlaneType::Primary {
             return Ok(vfio::GfxPlane::none());
         }
-        let mode = display.mode;
-        Ok(vfio::GfxPlane {
-            drm_format: model::FORMAT_XRGB8888,
-            width: mode.width,
-            height: mode.height,
-            stride: mode.stride(),
-            size: mode.framebuffer_size(),
-            id: pci::BAR0_REGION_INDEX,
-            ..vfio::GfxPlane::none()
-        })
+        Ok(display.plane)
     }
 
     fn show_instance_attribute(

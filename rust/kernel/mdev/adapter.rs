@@ -13,6 +13,7 @@
 use super::{migration, Device, Driver, InstanceRef, ParentHooks, ParentRecord};
 use crate::{
     bindings,
+    dma_buf::DmaBuf,
     error::{code::*, from_err_ptr, from_result, to_result, Result},
     ffi::{c_char, c_int, c_long, c_uint, c_ulong, c_void},
     mm::virt::VmaNew,
@@ -135,6 +136,10 @@ impl<T: Driver> Adapter<T> {
             T::HAS_QUERY_GFX_PLANE == T::GFX_PLANE_TYPE.is_some(),
             "query_gfx_plane and GFX_PLANE_TYPE go together"
         );
+        assert!(
+            T::HAS_GET_GFX_DMABUF == matches!(T::GFX_PLANE_TYPE, Some(vfio::GfxPlaneType::Dmabuf)),
+            "get_gfx_dmabuf goes with dma-buf planes"
+        );
     };
 
     /// What `vfio_mdev` calls for a parent of `T`; building it checks [`Self::CONSISTENT`].
@@ -161,6 +166,7 @@ impl<T: Driver> Adapter<T> {
         || T::HAS_SET_IRQS
         || T::HAS_RESET
         || T::HAS_QUERY_GFX_PLANE
+        || T::HAS_GET_GFX_DMABUF
         || T::HAS_IOCTL;
 
     /// The operations of every VFIO device of `T`.
@@ -495,12 +501,19 @@ impl<T: Driver> Adapter<T> {
             )
             .map(|()| 0),
             vfio::DEVICE_QUERY_GFX_PLANE if T::HAS_QUERY_GFX_PLANE => match T::GFX_PLANE_TYPE {
-                Some(kind) => gfx_plane_ioctl(arg, kind, &mut |plane_type| {
+                Some(kind) => gfx_plane_ioctl(arg, kind, |plane_type| {
                     let (data, mdev, state) = parts();
                     data.query_gfx_plane(mdev, state, plane_type)
                 }),
                 None => Err(ENOTTY),
             },
+            vfio::DEVICE_GET_GFX_DMABUF if T::HAS_GET_GFX_DMABUF => {
+                // The argument is the id itself (`__u32`), as upstream's mbochs reads it.
+                let id = UserSlice::new(arg, 4).reader().read::<u32>()?;
+                let (data, mdev, state) = parts();
+                let buf = data.get_gfx_dmabuf(mdev, state, id)?;
+                DmaBuf::into_fd(buf).map(|fd| fd as isize)
+            }
             vfio::DEVICE_RESET if T::HAS_RESET => {
                 let (data, mdev, state) = parts();
                 data.reset(mdev, state)?;
@@ -651,14 +664,7 @@ fn moved(result: Result<usize>, want: usize) -> Result<usize> {
 /// the caller gave, at the address it gave).
 #[inline(always)]
 fn copy_out(to: UserPtr, bytes: &[u8; SHORT], n: usize) -> Result {
-    let n = n.min(SHORT);
-    // SAFETY: `bytes` is valid for reading `n` bytes; `_copy_to_user` checks that the user
-    // range is accessible and handles faults.
-    let left = unsafe { bindings::_copy_to_user(to as *mut c_void, bytes.as_ptr().cast(), n as _) };
-    if left != 0 {
-        return Err(EFAULT);
-    }
-    Ok(())
+    copy_to(to, &bytes[..n.min(SHORT)])
 }
 
 /// The first `n` bytes (at most [`SHORT`]) at user address `from`, zero-padded; the short
@@ -666,19 +672,42 @@ fn copy_out(to: UserPtr, bytes: &[u8; SHORT], n: usize) -> Result {
 #[inline(always)]
 fn copy_in(from: UserPtr, n: usize) -> Result<[u8; SHORT]> {
     let mut bytes = [0u8; SHORT];
-    // SAFETY: `bytes` is valid for writing `n.min(SHORT)` bytes; `_copy_from_user` checks that
-    // the user range is accessible, handles faults and zeroes what it could not copy.
+    copy_from(from, &mut bytes[..n.min(SHORT)])?;
+    Ok(bytes)
+}
+
+/// Copies `src` to user address `to`, or `EFAULT` if any of it faults: one `_copy_to_user`,
+/// for the short register path and the ioctls (the `UserSlice` API adds a call and a helper
+/// thunk to each copy, which those hot paths would pay on every access).
+#[inline(always)]
+fn copy_to(to: UserPtr, src: &[u8]) -> Result {
+    // SAFETY: `src` is valid for reading its length; `_copy_to_user` checks that the user
+    // range is accessible and handles faults.
+    let left =
+        unsafe { bindings::_copy_to_user(to as *mut c_void, src.as_ptr().cast(), src.len() as _) };
+    if left != 0 {
+        return Err(EFAULT);
+    }
+    Ok(())
+}
+
+/// Fills `dst` from user address `from`, or `EFAULT` if any of it faults (what could not be
+/// copied is zeroed), as [`copy_to`].
+#[inline(always)]
+fn copy_from(from: UserPtr, dst: &mut [u8]) -> Result {
+    // SAFETY: `dst` is valid for writing its length; `_copy_from_user` checks that the user
+    // range is accessible, handles faults and zeroes what it could not copy.
     let left = unsafe {
         bindings::_copy_from_user(
-            bytes.as_mut_ptr().cast(),
+            dst.as_mut_ptr().cast(),
             from as *const c_void,
-            n.min(SHORT) as _,
+            dst.len() as _,
         )
     };
     if left != 0 {
         return Err(EFAULT);
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// The return value of a device file's `read` or `write` that started at `start`, advancing
@@ -783,33 +812,36 @@ fn write_chunks(
 }
 
 /// The native-endian `u32` at `at` of an ioctl argument.
+#[inline]
 pub(super) fn get32(bytes: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+#[inline]
 fn put32(bytes: &mut [u8], at: usize, value: u32) {
     bytes[at..at + 4].copy_from_slice(&value.to_ne_bytes());
 }
 
+#[inline]
 fn put64(bytes: &mut [u8], at: usize, value: u64) {
     bytes[at..at + 8].copy_from_slice(&value.to_ne_bytes());
 }
 
-/// Reads the first `N` bytes of an ioctl argument that starts with `argsz`, checking that
-/// userspace claims at least that size.
-fn read_arg<const N: usize>(arg: UserPtr) -> Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    UserSlice::new(arg, N).reader().read_slice(&mut bytes)?;
-    if (get32(&bytes, 0) as usize) < N {
+/// Reads the first `N` bytes of an ioctl argument that starts with `argsz` into `bytes`,
+/// checking that userspace claims at least that size. (Filled in place, not returned: a
+/// returned array is copied once more on its way out.)
+#[inline]
+fn read_arg<const N: usize>(arg: UserPtr, bytes: &mut [u8; N]) -> Result {
+    copy_from(arg, bytes)?;
+    if (get32(bytes, 0) as usize) < N {
         return Err(EINVAL);
     }
-    Ok(bytes)
+    Ok(())
 }
 
+#[inline]
 fn write_arg(arg: UserPtr, bytes: &[u8]) -> Result<isize> {
-    UserSlice::new(arg, bytes.len())
-        .writer()
-        .write_slice(bytes)?;
+    copy_to(arg, bytes)?;
     Ok(0)
 }
 
@@ -818,7 +850,8 @@ fn device_info_ioctl(
     arg: UserPtr,
     answer: &mut dyn FnMut() -> Result<vfio::DeviceInfo>,
 ) -> Result<isize> {
-    let mut info = read_arg::<16>(arg)?;
+    let mut info = [0u8; 16];
+    read_arg(arg, &mut info)?;
     let answer = answer()?;
     put32(&mut info, 4, answer.flags);
     put32(&mut info, 8, answer.num_regions);
@@ -834,7 +867,8 @@ fn region_info_ioctl(
     answer: &mut dyn FnMut(u32, &mut vfio::CapChain) -> Result<vfio::RegionInfo>,
 ) -> Result<isize> {
     const MINSZ: usize = 32;
-    let mut info = read_arg::<MINSZ>(arg)?;
+    let mut info = [0u8; MINSZ];
+    read_arg(arg, &mut info)?;
     let mut caps = vfio::CapChain::new();
     let answer = answer(get32(&info, 8), &mut caps)?;
     let mut flags = answer.flags;
@@ -863,7 +897,8 @@ fn irq_info_ioctl(
     arg: UserPtr,
     answer: &mut dyn FnMut(u32) -> Result<vfio::IrqInfo>,
 ) -> Result<isize> {
-    let mut info = read_arg::<16>(arg)?;
+    let mut info = [0u8; 16];
+    read_arg(arg, &mut info)?;
     let answer = answer(get32(&info, 8))?;
     put32(&mut info, 4, answer.flags);
     put32(&mut info, 12, answer.count);
@@ -876,12 +911,17 @@ fn irq_info_ioctl(
 /// succeeds for `kind` and fails with `EINVAL` for the other type; a query must name exactly
 /// `kind`; any other combination of flags is `EINVAL`, as the uAPI says, and so is a query for
 /// a value that is no DRM plane type. A region device's zero plane type is its primary plane.
+///
+/// Generic over the answer, unlike the other info ioctls: VMMs query the plane on every display
+/// refresh, so the query is a hot path, compiled into the driver without an indirect call.
+#[inline]
 fn gfx_plane_ioctl(
     arg: UserPtr,
     kind: vfio::GfxPlaneType,
-    answer: &mut dyn FnMut(vfio::DrmPlaneType) -> Result<vfio::GfxPlane>,
+    answer: impl FnOnce(vfio::DrmPlaneType) -> Result<vfio::GfxPlane>,
 ) -> Result<isize> {
-    let mut info = read_arg::<60>(arg)?;
+    let mut info = [0u8; 60];
+    read_arg(arg, &mut info)?;
     let flags = get32(&info, 4);
     if flags & bindings::VFIO_GFX_PLANE_TYPE_PROBE != 0 {
         return if flags == bindings::VFIO_GFX_PLANE_TYPE_PROBE | kind.flag() {
@@ -901,19 +941,15 @@ fn gfx_plane_ioctl(
     let plane = answer(plane_type)?;
     put32(&mut info, 12, plane.drm_format);
     put64(&mut info, 16, plane.drm_format_mod);
-    for (at, value) in [
-        (24, plane.width),
-        (28, plane.height),
-        (32, plane.stride),
-        (36, plane.size),
-        (40, plane.x_pos),
-        (44, plane.y_pos),
-        (48, plane.x_hot),
-        (52, plane.y_hot),
-        (56, plane.id),
-    ] {
-        put32(&mut info, at, value);
-    }
+    put32(&mut info, 24, plane.width);
+    put32(&mut info, 28, plane.height);
+    put32(&mut info, 32, plane.stride);
+    put32(&mut info, 36, plane.size);
+    put32(&mut info, 40, plane.x_pos);
+    put32(&mut info, 44, plane.y_pos);
+    put32(&mut info, 48, plane.x_hot);
+    put32(&mut info, 52, plane.y_hot);
+    put32(&mut info, 56, plane.id);
     write_arg(arg, &info)
 }
 
