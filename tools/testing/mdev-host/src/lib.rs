@@ -608,6 +608,264 @@ mod mdpy_model_tests {
     }
 }
 
+#[path = "../../../../samples/vfio-mdev/mbochs_model.rs"]
+#[allow(dead_code)]
+mod mbochs_model;
+
+#[cfg(test)]
+mod mbochs_model_tests {
+    use super::mbochs_model::*;
+    use super::{read32, Rng};
+
+    fn edid_block() -> [u8; 128] {
+        let mut b = [0u8; 128];
+        b[..8].copy_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0]);
+        for (i, x) in b.iter_mut().enumerate().take(127).skip(8) {
+            *x = (i * 3) as u8;
+        }
+        b[127] = b[..127]
+            .iter()
+            .fold(0u8, |s, x| s.wrapping_add(*x))
+            .wrapping_neg();
+        b
+    }
+
+    fn reg(e: &Edid, at: u64) -> u32 {
+        let mut b = [0u8; 4];
+        e.read(at, &mut b).unwrap();
+        u32::from_le_bytes(b)
+    }
+
+    fn set(e: &mut Edid, at: u64, v: u32) -> Result<(), Refused> {
+        e.write(at, &v.to_le_bytes())
+    }
+
+    #[test]
+    fn types_as_upstream() {
+        let t: Vec<_> = TYPES.iter().map(|t| (t.mbytes, t.max_x, t.max_y)).collect();
+        assert_eq!(t, [(4, 800, 600), (16, 1920, 1440), (64, 0, 0)]);
+    }
+
+    #[test]
+    fn identity_and_bar_sizing() {
+        for ty in &TYPES {
+            let mut c = config(ty);
+            assert_eq!(read32(&c, 0), 0x1111_1234);
+            assert_eq!(read32(&c, 0x2c), 0x1100_1af4);
+            assert_eq!(read32(&c, 0x08), 0x0380_0001);
+            assert_eq!(read32(&c, BAR0 as u64), 0x8);
+            assert_eq!(read32(&c, BAR2 as u64), 0);
+            c.write(BAR0 as u64, &u32::MAX.to_le_bytes()).unwrap();
+            c.write(BAR2 as u64, &u32::MAX.to_le_bytes()).unwrap();
+            assert_eq!(read32(&c, BAR0 as u64), !(ty.vram_size() as u32 - 1) | 0x8);
+            assert_eq!(read32(&c, BAR2 as u64), 0xffff_f000);
+            for bar in [1u64, 3, 4, 5] {
+                c.write(BAR0 as u64 + 4 * bar, &u32::MAX.to_le_bytes())
+                    .unwrap();
+                assert_eq!(
+                    read32(&c, BAR0 as u64 + 4 * bar),
+                    0,
+                    "BAR{bar} does not exist"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dispi_reset_and_modes() {
+        let vram = 4 << 20;
+        let mut d = Dispi::new(vram);
+        assert_eq!(d.get(dispi::ID), Some(DISPI_ID5));
+        assert_eq!(d.get(dispi::VIDEO_MEMORY_64K), Some(64));
+        assert_eq!(d.get(dispi::COUNT), None);
+        assert_eq!(d.mode(vram), None, "off after reset");
+        for (r, v) in [(dispi::XRES, 640), (dispi::YRES, 480), (dispi::BPP, 32)] {
+            d.set(r, v);
+        }
+        assert_eq!(d.mode(vram), None, "not enabled");
+        d.set(dispi::ENABLE, DISPI_ENABLED);
+        let m = d.mode(vram).unwrap();
+        assert_eq!(
+            (m.width, m.height, m.stride, m.offset, m.size),
+            (640, 480, 2560, 0, 1228800)
+        );
+        d.set(dispi::VIRT_WIDTH, 1024);
+        d.set(dispi::Y_OFFSET, 2);
+        d.set(dispi::X_OFFSET, 16);
+        let m = d.mode(vram).unwrap();
+        assert_eq!(
+            (m.stride, m.offset, m.size),
+            (4096, 2 * 4096 + 64, 4096 * 480)
+        );
+        d.set(dispi::Y_OFFSET, 600);
+        assert_eq!(d.mode(vram), None, "past video memory");
+        d.set(dispi::Y_OFFSET, 0);
+        d.set(dispi::BPP, 16);
+        assert_eq!(d.mode(vram), None, "only 32 bpp");
+        d.set(dispi::BPP, 32);
+        d.set(dispi::XRES, 63);
+        assert_eq!(d.mode(vram), None, "at least 64 wide");
+    }
+
+    /// Random register writes: a mode, when there is one, always lies in video memory and
+    /// follows the registers.
+    #[test]
+    fn random_dispi_modes_fit() {
+        let mut rng = Rng(0x6d62_6f63_6873);
+        for vram in [4u64 << 20, 16 << 20, 64 << 20] {
+            let mut d = Dispi::new(vram);
+            for _ in 0..200_000 {
+                let index = rng.below(dispi::COUNT as u64 + 2) as usize;
+                let value = match rng.below(4) {
+                    0 => rng.next() as u16,
+                    1 => 32,
+                    2 => DISPI_ENABLED,
+                    _ => (rng.below(2048)) as u16,
+                };
+                d.set(index, value);
+                if let Some(m) = d.mode(vram) {
+                    assert!(m.offset + m.size <= vram);
+                    assert!(m.width >= 64 && m.height >= 64);
+                    assert_eq!(m.stride % 4, 0);
+                    assert!(m.stride >= m.width * 4);
+                    assert_eq!(u32::from(d.get(dispi::XRES).unwrap()), m.width);
+                    assert_eq!(d.get(dispi::BPP), Some(32));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mmio_dispi_and_edid_mirror() {
+        let mut d = Dispi::new(16 << 20);
+        let mut e = Edid::new(&TYPES[1]);
+        let mut b = [0u8; 2];
+        mmio_read(&d, &e, DISPI_OFFSET, &mut b);
+        assert_eq!(u16::from_le_bytes(b), DISPI_ID5);
+        mmio_write(&mut d, DISPI_OFFSET + 2, &800u16.to_le_bytes());
+        assert_eq!(d.get(dispi::XRES), Some(800));
+        // only aligned 16-bit accesses reach the registers
+        mmio_write(&mut d, DISPI_OFFSET + 3, &1u16.to_le_bytes());
+        mmio_write(&mut d, DISPI_OFFSET + 2, &[1]);
+        assert_eq!(d.get(dispi::XRES), Some(800));
+        let mut four = [0xffu8; 4];
+        mmio_read(&d, &e, DISPI_OFFSET, &mut four);
+        assert_eq!(four, [0; 4]);
+        // QEMU's extended registers read as zero
+        let mut q = [0xffu8; 4];
+        mmio_read(&d, &e, 0x600, &mut q);
+        assert_eq!(q, [0; 4]);
+        // the EDID mirror shows the blob only while the link is up
+        let blob = edid_block();
+        e.write(u64::from(EDID_BLOB_OFFSET), &blob).unwrap();
+        set(&mut e, 8, 128).unwrap();
+        let mut seen = [0xffu8; 130];
+        mmio_read(&d, &e, 0, &mut seen);
+        assert_eq!(seen, [0; 130]);
+        set(&mut e, 20, LINK_UP).unwrap();
+        mmio_read(&d, &e, 0, &mut seen);
+        assert_eq!(&seen[..128], &blob[..]);
+        assert_eq!(&seen[128..], &[0, 0], "nothing past edid_size");
+    }
+
+    #[test]
+    fn edid_registers_and_checks() {
+        let mut e = Edid::new(&TYPES[0]);
+        assert_eq!(
+            [0, 4, 8, 12, 16, 20].map(|at| reg(&e, at)),
+            [0x800, 0x400, 0, 800, 600, 0]
+        );
+        assert_eq!(set(&mut e, 0, 1), Err(Refused::ReadOnly));
+        assert_eq!(set(&mut e, 4, 1), Err(Refused::ReadOnly));
+        assert_eq!(set(&mut e, 12, 1), Err(Refused::ReadOnly));
+        assert_eq!(set(&mut e, 8, 0x401), Err(Refused::Invalid));
+        assert_eq!(set(&mut e, 20, 3), Err(Refused::Invalid));
+        assert_eq!(
+            set(&mut e, 20, LINK_UP),
+            Err(Refused::Invalid),
+            "no blob yet"
+        );
+        let mut two = [0u8; 2];
+        assert_eq!(e.read(8, &mut two), Err(Refused::Invalid));
+        let mut all = [0u8; 24];
+        e.read(0, &mut all).unwrap();
+        assert_eq!(
+            &all[12..16],
+            &800u32.to_le_bytes(),
+            "several registers at once"
+        );
+        let mut pair = [0u8; 8];
+        pair[..4].copy_from_slice(&128u32.to_le_bytes());
+        pair[4..].copy_from_slice(&5u32.to_le_bytes());
+        assert_eq!(
+            e.write(8, &pair),
+            Err(Refused::ReadOnly),
+            "max_xres is read only"
+        );
+        assert_eq!(reg(&e, 8), 0, "a refused write changes nothing");
+        assert_eq!(e.read(24, &mut [0u8; 4]), Err(Refused::Invalid));
+        assert_eq!(e.read(2, &mut [0u8; 4]), Err(Refused::Invalid));
+        assert_eq!(e.write(0x800 + 0x3ff, &[0, 0]), Err(Refused::Invalid));
+        assert!(e.write(0x800 + 0x3fe, &[0, 0]).is_ok());
+        let mut blob = edid_block();
+        e.write(0x800, &blob).unwrap();
+        set(&mut e, 8, 100).unwrap();
+        assert_eq!(
+            set(&mut e, 20, LINK_UP),
+            Err(Refused::Invalid),
+            "not whole blocks"
+        );
+        set(&mut e, 8, 128).unwrap();
+        blob[50] ^= 1;
+        e.write(0x800, &blob).unwrap();
+        assert_eq!(
+            set(&mut e, 20, LINK_UP),
+            Err(Refused::Invalid),
+            "bad checksum"
+        );
+        blob[50] ^= 1;
+        blob[0] = 1;
+        e.write(0x800, &blob).unwrap();
+        assert_eq!(
+            set(&mut e, 20, LINK_UP),
+            Err(Refused::Invalid),
+            "bad header"
+        );
+        blob[0] = 0;
+        e.write(0x800, &blob).unwrap();
+        assert_eq!(set(&mut e, 20, LINK_UP), Ok(()));
+        assert!(e.link_up());
+        assert_eq!(reg(&e, 20), LINK_UP);
+        set(&mut e, 20, LINK_DOWN).unwrap();
+        assert!(!e.link_up());
+    }
+
+    /// Random accesses anywhere in the EDID region never panic, and a refused one changes
+    /// nothing.
+    #[test]
+    fn random_edid_accesses() {
+        let mut rng = Rng(0x0ed1d);
+        let mut e = Edid::new(&TYPES[2]);
+        for _ in 0..200_000 {
+            let at = rng.below(EDID_REGION_SIZE + 8);
+            let len = 1 + rng.below(8) as usize;
+            let mut buf = [0u8; 8];
+            for b in buf.iter_mut() {
+                *b = rng.next() as u8;
+            }
+            if rng.below(2) == 0 {
+                let before = e.clone();
+                if e.write(at, &buf[..len]).is_err() {
+                    assert_eq!(e, before);
+                }
+            } else {
+                let _ = e.read(at, &mut buf[..len]);
+            }
+            assert!(reg(&e, 8) as usize <= EDID_MAX_SIZE);
+        }
+    }
+}
+
 #[path = "../../../../rust/kernel/vfio/cap_chain.rs"]
 mod cap_chain;
 

@@ -279,6 +279,40 @@ void bar_write8(int fd, int bar, unsigned int reg, uint8_t val)
 		  "bar_write8");
 }
 
+int region_info(int fd, unsigned int index, struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+int query_plane(int fd, uint32_t flags, uint32_t plane_type,
+		struct vfio_device_gfx_plane_info *plane)
+{
+	memset(plane, 0xa5, sizeof(*plane));
+	plane->argsz = sizeof(*plane);
+	plane->flags = flags;
+	plane->drm_plane_type = plane_type;
+	return ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, plane) ? -errno : 0;
+}
+
+ssize_t info_pread(int fd, const struct vfio_region_info *info, uint64_t off,
+		   void *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len, info->offset + off);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t info_pwrite(int fd, const struct vfio_region_info *info, uint64_t off,
+		    const void *buf, size_t len)
+{
+	ssize_t n = pwrite(fd, buf, len, info->offset + off);
+
+	return n < 0 ? -errno : n;
+}
+
 uint32_t cfg_read32(int fd, unsigned int off)
 {
 	uint32_t v;

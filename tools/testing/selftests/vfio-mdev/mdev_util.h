@@ -65,6 +65,19 @@ struct vfio_dev {
 int vfio_open_mdev(const char *uuid, struct vfio_dev *vd);
 void vfio_close_mdev(struct vfio_dev *vd);
 
+/* GET_REGION_INFO of region @index (argsz: the fixed part); 0 or -errno. */
+int region_info(int fd, unsigned int index, struct vfio_region_info *info);
+/*
+ * QUERY_GFX_PLANE with @flags for @plane_type into @plane, whose other
+ * bytes are first set to 0xa5 (so a field left alone shows); 0 or -errno.
+ */
+int query_plane(int fd, uint32_t flags, uint32_t plane_type,
+		struct vfio_device_gfx_plane_info *plane);
+/* pread/pwrite at @off of the region @info describes; bytes or -errno. */
+ssize_t info_pread(int fd, const struct vfio_region_info *info, uint64_t off,
+		   void *buf, size_t len);
+ssize_t info_pwrite(int fd, const struct vfio_region_info *info, uint64_t off,
+		    const void *buf, size_t len);
 /* pread/pwrite on a region; return bytes or -errno. */
 ssize_t region_read(int fd, int index, uint64_t off, void *buf, size_t len);
 ssize_t region_write(int fd, int index, uint64_t off, const void *buf,

@@ -53,48 +53,12 @@ FIXTURE_VARIANT_ADD(dpy, hd) {
 	.type = "mdpy-hd", .width = 1920, .height = 1080, .fb_size = 8 << 20,
 };
 
-static int region_info(int fd, unsigned int index,
-		       struct vfio_region_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	info->index = index;
-	return ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
-}
-
-static int query_plane(int fd, uint32_t flags, uint32_t plane_type,
-		       struct vfio_device_gfx_plane_info *plane)
-{
-	memset(plane, 0xa5, sizeof(*plane));
-	plane->argsz = sizeof(*plane);
-	plane->flags = flags;
-	plane->drm_plane_type = plane_type;
-	return ioctl(fd, VFIO_DEVICE_QUERY_GFX_PLANE, plane) ? -errno : 0;
-}
-
-/* Device-file access at @off of region @info; bytes moved or -errno. */
-static ssize_t fb_pread(int fd, const struct vfio_region_info *info,
-			uint64_t off, void *buf, size_t len)
-{
-	ssize_t n = pread(fd, buf, len, info->offset + off);
-
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t fb_pwrite(int fd, const struct vfio_region_info *info,
-			 uint64_t off, const void *buf, size_t len)
-{
-	ssize_t n = pwrite(fd, buf, len, info->offset + off);
-
-	return n < 0 ? -errno : n;
-}
-
 static uint32_t cfg32(int fd, const struct vfio_region_info *cfg,
 		      unsigned int off)
 {
 	uint32_t v;
 
-	if (fb_pread(fd, cfg, off, &v, 4) != 4)
+	if (info_pread(fd, cfg, off, &v, 4) != 4)
 		abort();
 	return v;
 }
@@ -177,7 +141,7 @@ TEST_F(dpy, bar0_sizing)
 {
 	uint32_t ones = 0xffffffff;
 
-	ASSERT_EQ(4, fb_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
+	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
 			       &ones, 4));
 	EXPECT_EQ(~(variant->fb_size - 1) | PCI_BASE_ADDRESS_MEM_PREFETCH,
 		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
@@ -241,10 +205,10 @@ TEST_F(dpy, mmap_shared_with_pread_pwrite)
 	fb = map_fb(self->fd, &self->bar0, variant->fb_size,
 		    PROT_READ | PROT_WRITE, MAP_SHARED, 0);
 	ASSERT_NE(MAP_FAILED, fb);
-	ASSERT_EQ(4, fb_pwrite(self->fd, &self->bar0, a, &red, 4));
+	ASSERT_EQ(4, info_pwrite(self->fd, &self->bar0, a, &red, 4));
 	EXPECT_EQ(red, fb[a / 4]);
 	fb[b / 4] = green;
-	ASSERT_EQ(4, fb_pread(self->fd, &self->bar0, b, &got, 4));
+	ASSERT_EQ(4, info_pread(self->fd, &self->bar0, b, &got, 4));
 	EXPECT_EQ(green, got);
 	/* the pixel before each is the reset picture's */
 	EXPECT_EQ(reset_pixel(100, variant->height), fb[a / 4 - 1]);
@@ -265,13 +229,13 @@ TEST_F(dpy, pread_pwrite_bounds)
 	fb = map_fb(self->fd, &self->bar0, variant->fb_size, PROT_READ,
 		    MAP_SHARED, 0);
 	ASSERT_NE(MAP_FAILED, fb);
-	ASSERT_EQ(8, fb_pwrite(self->fd, &self->bar0, end - 8, buf, 8));
+	ASSERT_EQ(8, info_pwrite(self->fd, &self->bar0, end - 8, buf, 8));
 	EXPECT_EQ(0, memcmp(buf, fb + end - 8, 8));
 	memset(back, 0, sizeof(back));
-	ASSERT_EQ(8, fb_pread(self->fd, &self->bar0, end - 8, back, 8));
+	ASSERT_EQ(8, info_pread(self->fd, &self->bar0, end - 8, back, 8));
 	EXPECT_EQ(0, memcmp(buf, back, 8));
-	EXPECT_GT(0, fb_pread(self->fd, &self->bar0, end - 4, back, 8));
-	EXPECT_GT(0, fb_pwrite(self->fd, &self->bar0, end, buf, 1));
+	EXPECT_GT(0, info_pread(self->fd, &self->bar0, end - 4, back, 8));
+	EXPECT_GT(0, info_pwrite(self->fd, &self->bar0, end, buf, 1));
 	munmap(fb, variant->fb_size);
 }
 
@@ -296,14 +260,14 @@ TEST_F(dpy, pread_pwrite_lengths)
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		off = 4096 + 3 + 5 * i;
 		memset(buf, 0xee, sizeof(buf));
-		ASSERT_EQ(lens[i], fb_pread(self->fd, &self->bar0, off, buf,
+		ASSERT_EQ(lens[i], info_pread(self->fd, &self->bar0, off, buf,
 					    lens[i]));
 		EXPECT_EQ(0, memcmp(buf, fb + off, lens[i]))
 			TH_LOG("read of %zu at %zu", lens[i], off);
 		EXPECT_EQ(0xee, buf[lens[i]]);
 		for (j = 0; j < lens[i]; j++)
 			want[j] = ~(j + i);
-		ASSERT_EQ(lens[i], fb_pwrite(self->fd, &self->bar0, off, want,
+		ASSERT_EQ(lens[i], info_pwrite(self->fd, &self->bar0, off, want,
 					     lens[i]));
 		EXPECT_EQ(0, memcmp(want, fb + off, lens[i]))
 			TH_LOG("write of %zu at %zu", lens[i], off);
@@ -321,10 +285,10 @@ TEST_F(dpy, config_access_past_end)
 {
 	uint8_t buf[8];
 
-	EXPECT_EQ(4, fb_pread(self->fd, &self->cfg, 252, buf, 4));
-	EXPECT_GT(0, fb_pread(self->fd, &self->cfg, 252, buf, 8));
-	EXPECT_GT(0, fb_pread(self->fd, &self->cfg, 256, buf, 1));
-	EXPECT_GT(0, fb_pwrite(self->fd, &self->cfg, 256, buf, 1));
+	EXPECT_EQ(4, info_pread(self->fd, &self->cfg, 252, buf, 4));
+	EXPECT_GT(0, info_pread(self->fd, &self->cfg, 252, buf, 8));
+	EXPECT_GT(0, info_pread(self->fd, &self->cfg, 256, buf, 1));
+	EXPECT_GT(0, info_pwrite(self->fd, &self->cfg, 256, buf, 1));
 }
 
 TEST_F(dpy, mmap_refused)
@@ -375,7 +339,7 @@ TEST_F(dpy, mmap_inside_bar)
 	p[1] = v;
 	munmap(p, page);
 	v = 0;
-	ASSERT_EQ(4, fb_pread(self->fd, &self->bar0,
+	ASSERT_EQ(4, info_pread(self->fd, &self->bar0,
 			      variant->fb_size - page + 4, &v, 4));
 	EXPECT_EQ(0x00123456, v);
 }
@@ -561,9 +525,9 @@ TEST_F(dpy, reset_restores_config)
 	uint32_t addr = 0xe0000000;
 	uint16_t command = PCI_COMMAND_MEMORY;
 
-	ASSERT_EQ(4, fb_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
+	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
 			       &addr, 4));
-	ASSERT_EQ(2, fb_pwrite(self->fd, &self->cfg, PCI_COMMAND,
+	ASSERT_EQ(2, info_pwrite(self->fd, &self->cfg, PCI_COMMAND,
 			       &command, 2));
 	ASSERT_EQ(addr | PCI_BASE_ADDRESS_MEM_PREFETCH,
 		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
@@ -724,7 +688,7 @@ static void *race_worker(void *arg)
 			atomic_fetch_add(&r->errors, 1);
 		} else {
 			fb[0] = pixel;
-			if (fb_pread(vd.device, &bar0, 0, &got, 4) != 4 ||
+			if (info_pread(vd.device, &bar0, 0, &got, 4) != 4 ||
 			    got != pixel)
 				atomic_fetch_add(&r->errors, 1);
 			munmap(fb, bar0.size);
