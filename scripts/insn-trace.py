@@ -5,7 +5,8 @@
 # (scripts/profile.sh). Two uses:
 #
 # - inside gdb (gdb -x insn-trace.py -ex "python trace(...)"): attach to
-#   QEMU's gdb stub, wait for the next pread64/pwrite64 system call, and
+#   QEMU's gdb stub, wait for the next system call of the operation's kind
+#   (pread64/pwrite64 for a region access, ioctl for a plane query), and
 #   single-step it from the syscall entry until the CPU is back in user
 #   space, CALLS times; write each call's instruction addresses, named from
 #   the guest's /proc/kallsyms, to OUT.
@@ -19,9 +20,14 @@ import os
 import subprocess
 import sys
 
-SYSCALLS = {17: "pread64", 18: "pwrite64"}
+SYSCALLS = {16: "ioctl", 17: "pread64", 18: "pwrite64"}
 USER_TOP = 0xFFFF800000000000
-OPS = ["cfg_read4", "bar_read1", "bar_write1", "zero_read1"]
+OPS = ["cfg_read4", "bar_read1", "bar_write1", "zero_read1", "plane_query"]
+
+
+def op_syscalls(op):
+    """The system calls operation OP makes."""
+    return {16} if op == "plane_query" else {17, 18}
 
 
 class Symbols:
@@ -48,7 +54,7 @@ class Symbols:
         return self.names[i] if i >= 0 else "?"
 
 
-def trace(port, calls, kallsyms, out):
+def trace(port, calls, kallsyms, out, op):
     import gdb  # only inside gdb
 
     syms = Symbols(kallsyms)
@@ -61,7 +67,7 @@ def trace(port, calls, kallsyms, out):
             while True:
                 gdb.execute("continue", to_string=True)
                 nr = int(gdb.parse_and_eval("$rax")) & 0xFFFFFFFF
-                if nr in SYSCALLS:
+                if nr in op_syscalls(op):
                     break
             pcs = []
             while True:

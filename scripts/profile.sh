@@ -30,7 +30,7 @@ VM_CPUS=1 VM_QEMU_OPTS="$ICOUNT_OPTS -gdb tcp:127.0.0.1:$PORT" \
 vm=$!
 trap 'kill $vm 2>/dev/null || true' EXIT
 for impl in c rust; do
-	for op in cfg_read4 bar_read1 bar_write1 zero_read1; do
+	for op in cfg_read4 bar_read1 bar_write1 zero_read1 plane_query; do
 		until [ -e "$OUT/ready-$impl-$op" ]; do
 			kill -0 $vm 2>/dev/null || {
 				echo "profile: the VM stopped; see $OUT/vm.log and $OUT/guest.log" >&2
@@ -39,7 +39,7 @@ for impl in c rust; do
 			sleep 1
 		done
 		gdb -q -nx -batch -x "$TOP/scripts/insn-trace.py" \
-			-ex "python trace(port=$PORT, calls=${PROFILE_CALLS:-3}, kallsyms='$OUT/kallsyms-$impl', out='$OUT/trace-$impl-$op.txt')" \
+			-ex "python trace(port=$PORT, calls=${PROFILE_CALLS:-3}, kallsyms='$OUT/kallsyms-$impl', out='$OUT/trace-$impl-$op.txt', op='$op')" \
 			> "$OUT/gdb-$impl-$op.log" 2>&1 || {
 			echo "profile: gdb failed; see $OUT/gdb-$impl-$op.log" >&2
 			exit 1

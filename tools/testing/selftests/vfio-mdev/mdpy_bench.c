@@ -10,6 +10,11 @@
  * Prints figures; never judges them.
  *
  * usage: mdpy_bench SECONDS
+ *        mdpy_bench --loop OPERATION
+ *
+ * The second form repeats one operation until killed, for an instruction
+ * trace from outside the guest (scripts/profile.sh); it prints "ready" once
+ * the device is open.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,11 +94,17 @@ int main(int argc, char **argv)
 	char uuid[UUID_STR_LEN + 1];
 	struct bench b = { 0 };
 	struct vfio_dev vd;
-	int err, op;
+	int err, op, loop = -1;
 	size_t i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s SECONDS\n", argv[0]);
+	if (argc == 3 && !strcmp(argv[1], "--loop")) {
+		for (op = 0; op < NR_OPS; op++)
+			if (!strcmp(argv[2], names[op]))
+				loop = op;
+	}
+	if (argc != 2 && loop < 0) {
+		fprintf(stderr, "usage: %s SECONDS\n       %s --loop OPERATION\n",
+			argv[0], argv[0]);
 		return 2;
 	}
 	uuid_gen(uuid);
@@ -124,6 +135,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < b.frame; i++)
 		b.src[i] = i * 13;
 	memset(b.anon, 1, b.frame);
+	if (loop >= 0) {
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			do_op(&b, loop);
+	}
 	for (op = 0; op < NR_OPS; op++)
 		printf("%s%s=%.0f", op ? " " : "", names[op],
 		       run(&b, op, atof(argv[1])));
