@@ -94,6 +94,11 @@ echo "$mtty_uuid" > /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create 
 echo "$mdpy_uuid" > /sys/class/mdev_bus/mdpy/mdev_supported_types/mdpy-vga/create ||
 	bail "cannot create an mdpy-vga instance"
 
+# The nested guest's kernel has the framebuffer console (DRM's fbdev
+# emulation selects it), which would clear mdpy's picture and draw text as
+# soon as mdpy-fb registers fb0: fbcon=map:1 maps every console to an fb1
+# that never exists, so fbcon leaves fb0 alone.
+#
 # The guest's console and QEMU's monitor are pipe chardevs: QEMU opens
 # <path>.in and <path>.out read-write, so neither side blocks on open.
 mkfifo "$work/ser.in" "$work/ser.out" "$work/mon.in" "$work/mon.out" ||
@@ -110,7 +115,7 @@ timeout -k 10 540 qemu-system-x86_64 -machine pc -accel tcg -nodefaults \
 	-chardev "pipe,id=ser0,path=$work/ser" -serial chardev:ser0 \
 	-chardev "pipe,id=mon0,path=$work/mon" -mon chardev=mon0,mode=readline \
 	-kernel "$kernel" -initrd "$work/initrd" \
-	-append "console=ttyS0 panic=-1 quiet" \
+	-append "console=ttyS0 panic=-1 quiet fbcon=map:1" \
 	-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$mtty_uuid" \
 	-device "vfio-pci,id=display0,sysfsdev=/sys/bus/mdev/devices/$mdpy_uuid,display=on" \
 	> "$work/qemu.log" 2>&1 &
