@@ -367,6 +367,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     }
 
     /// Answers `VFIO_DEVICE_GET_IRQ_INFO` for interrupt index `index`.
+    ///
+    /// A device without interrupts implements neither this nor [`Driver::set_irqs`]: with
+    /// [`Driver::device_info`] (and without [`Driver::ioctl`]), the binding then answers each
+    /// of its indexes with no vectors and refuses every `VFIO_DEVICE_SET_IRQS` with `EINVAL`.
     fn irq_info(
         &self,
         _mdev: &Device,

@@ -188,18 +188,6 @@ impl mdev::Driver for Minimal {
         Ok(info)
     }
 
-    fn irq_info(
-        &self,
-        _mdev: &Device,
-        _instance: Pin<&Instance>,
-        index: u32,
-    ) -> Result<vfio::IrqInfo> {
-        if index >= pci::NUM_IRQS {
-            return Err(EINVAL);
-        }
-        Ok(vfio::IrqInfo::default())
-    }
-
     fn reset(&self, _mdev: &Device, instance: Pin<&Instance>) -> Result {
         *instance.config.lock() = config::new();
         Ok(())

@@ -24,7 +24,7 @@ use kernel::{
     prelude::*,
     str::{CStr, CString},
     sync::Mutex,
-    vfio::{self, pci, IrqSet},
+    vfio::{self, pci},
 };
 
 #[path = "mdpy_model.rs"]
@@ -251,25 +251,6 @@ impl mdev::Driver for Mdpy {
                 pci::region_offset(index)
             },
         })
-    }
-
-    fn irq_info(
-        &self,
-        _mdev: &Device,
-        _display: Pin<&Display>,
-        index: u32,
-    ) -> Result<vfio::IrqInfo> {
-        if index >= pci::NUM_IRQS {
-            return Err(EINVAL);
-        }
-        // The display raises no interrupts.
-        Ok(vfio::IrqInfo { flags: 0, count: 0 })
-    }
-
-    fn set_irqs(&self, _mdev: &Device, _display: Pin<&Display>, _set: IrqSet<'_>) -> Result {
-        // Never reached: with no vectors on any index, the binding's checks refuse every
-        // request with EINVAL first, as for a C driver.
-        Err(EINVAL)
     }
 
     fn reset(&self, _mdev: &Device, display: Pin<&Display>) -> Result {

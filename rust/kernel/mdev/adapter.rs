@@ -159,6 +159,13 @@ impl<T: Driver> Adapter<T> {
         }
     };
 
+    /// A device that reports its interrupt indexes ([`Driver::device_info`]) but implements
+    /// neither [`Driver::irq_info`] nor [`Driver::set_irqs`] (nor its own [`Driver::ioctl`],
+    /// which would get them) raises no interrupts: the binding answers every index of it with
+    /// no vectors, and refuses every `SET_IRQS` with `EINVAL`.
+    const NO_IRQS: bool =
+        T::HAS_DEVICE_INFO && !T::HAS_IRQ_INFO && !T::HAS_SET_IRQS && !T::HAS_IOCTL;
+
     /// Whether the device file takes ioctls: with none of these, the slot stays empty.
     const HAS_IOCTLS: bool = T::HAS_DEVICE_INFO
         || T::HAS_REGION_INFO
@@ -500,6 +507,23 @@ impl<T: Driver> Adapter<T> {
                 },
             )
             .map(|()| 0),
+            vfio::DEVICE_GET_IRQ_INFO if Self::NO_IRQS => irq_info_ioctl(arg, &mut |index| {
+                let (data, mdev, state) = parts();
+                if index >= data.device_info(mdev, state)?.num_irqs {
+                    return Err(EINVAL);
+                }
+                Ok(vfio::IrqInfo { flags: 0, count: 0 })
+            }),
+            // With no vectors on any index, the VFIO core's checks refuse every request.
+            vfio::DEVICE_SET_IRQS if Self::NO_IRQS => set_irqs_ioctl(
+                arg,
+                &mut |_| {
+                    let (data, mdev, state) = parts();
+                    Ok((data.device_info(mdev, state)?.num_irqs, 0))
+                },
+                &mut |_| Err(EINVAL),
+            )
+            .map(|()| 0),
             vfio::DEVICE_QUERY_GFX_PLANE if T::HAS_QUERY_GFX_PLANE => match T::GFX_PLANE_TYPE {
                 Some(kind) => gfx_plane_ioctl(arg, kind, |plane_type| {
                     let (data, mdev, state) = parts();
@@ -539,7 +563,14 @@ impl<T: Driver> Adapter<T> {
         let (data, mdev, state) = unsafe { Binding::from_vdev(vdev).parts::<T>() };
         // SAFETY: Guaranteed by the caller; the reference does not outlive this call.
         let vma = unsafe { VmaNew::from_raw(vma) };
-        from_result(|| data.mmap(mdev, state, vma).map(|()| 0))
+        from_result(|| {
+            let ret = data.mmap(mdev, state, vma);
+            if ret.is_err() {
+                // SAFETY: This `mmap` is failing, and this is the only call for the VMA.
+                unsafe { vma.close_after_failed_mmap() };
+            }
+            ret.map(|()| 0)
+        })
     }
 
     /// # Safety

@@ -137,8 +137,9 @@ impl VmaNew {
     /// and is never merged with a neighbouring VMA (which would drop one VMA without telling
     /// the handler).
     ///
-    /// Call it once, as the last step of an `mmap` that succeeds: if `mmap` fails afterwards,
-    /// the core frees the VMA without closing it, and `data`'s reference is leaked.
+    /// Call it at most once per VMA. If the driver's `mmap` fails after it, the binding that
+    /// called the driver gives `data`'s reference back (see
+    /// [`VmaNew::close_after_failed_mmap`]).
     pub fn set_page_fault<H: PageFaultHandler>(&self, data: Arc<H::Data>) -> Result {
         if !self.is_shared() {
             return Err(EINVAL);
@@ -154,6 +155,32 @@ impl VmaNew {
             (*vma).vm_ops = &FaultOps::<H>::OPS;
         }
         Ok(())
+    }
+
+    /// Gives back what a driver set up in this VMA before its `mmap` failed.
+    ///
+    /// The core frees a VMA whose `mmap` failed without closing it, so the reference that
+    /// [`VmaNew::set_page_fault`] stored would be leaked: this closes the VMA as the core
+    /// would have, and leaves it without operations.
+    ///
+    /// # Safety
+    ///
+    /// The file's `mmap` is returning an error for this VMA, and nothing calls this again for
+    /// it. The VMA's operations are the core's empty ones or were installed by
+    /// [`VmaNew::set_page_fault`] (no method of `VmaNew` installs any other): their `close`
+    /// expects exactly this.
+    pub(crate) unsafe fn close_after_failed_mmap(&self) {
+        let vma = self.as_ptr();
+        // SAFETY: The VMA is valid (type invariant). By the caller's guarantee, a `close` of
+        // its operations is `FaultOps::close`, which gives up the VMA's reference once; the
+        // core replaces the operations with its empty ones as the `mmap` fails, so nothing
+        // reads the private data again, and it is cleared as well.
+        unsafe {
+            if let Some(close) = (*vma).vm_ops.as_ref().and_then(|ops| ops.close) {
+                close(vma);
+            }
+            (*vma).vm_private_data = core::ptr::null_mut();
+        }
     }
 
     /// Maps `memory`, from byte `offset` on, into the whole VMA, page by page.
