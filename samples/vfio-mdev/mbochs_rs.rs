@@ -5,9 +5,11 @@
 //! own `bochs-drm`.
 //!
 //! Types `mbochs-small` (4 MB of video memory), `mbochs-medium` (16 MB) and `mbochs-large`
-//! (64 MB) share a budget of [`MAX_MBYTES`] megabytes. BAR 0 is the video memory, whose pages
-//! exist only once touched (a page fault of the VMM's mapping, or a read or write); BAR 2 holds
-//! the VBE "dispi" registers that set the mode; region 9 is the EDID region. The VMM shows the
+//! (64 MB) share a budget of megabytes, the module parameter `count` (256 by default, as
+//! upstream; unsigned here, so a negative value fails the load). BAR 0 is the video memory,
+//! whose pages exist only once touched (a page fault of the VMM's mapping, or a read or
+//! write); BAR 2 holds the VBE "dispi" registers that set the mode; region 9 is the EDID
+//! region. The VMM shows the
 //! guest's framebuffer as a dma-buf: `VFIO_DEVICE_QUERY_GFX_PLANE` describes the mode and names
 //! a dma-buf id, `VFIO_DEVICE_GET_GFX_DMABUF` exports the framebuffer's pages. A dma-buf holds
 //! its pages and outlives the device file, the instance and the mode that made it; the module
@@ -36,7 +38,7 @@ use kernel::{
     str::{CStr, CString},
     sync::{Arc, Mutex},
     types::ARef,
-    vfio::{self, pci, IrqSet},
+    vfio::{self, pci},
 };
 
 #[path = "mbochs_model.rs"]
@@ -53,10 +55,14 @@ module! {
     author: "mdev-rs developers",
     description: "Mediated virtual PCI display with dma-buf planes (Rust)",
     license: "GPL v2",
+    params: {
+        count: u32 {
+            default: 256,
+            description: "Megabytes of video memory all mbochs devices share",
+        },
+    },
 }
 
-/// Megabytes of video memory all instances share: upstream's default.
-const MAX_MBYTES: u32 = 256;
 /// The EDID region: the first index after the PCI regions, as upstream.
 const EDID_REGION_INDEX: u32 = pci::NUM_REGIONS;
 /// Plane records an open device keeps; a new mode beyond them drops the oldest record (its
@@ -142,6 +148,8 @@ impl DmaBufPages for Frame {
 struct Plane {
     mode: Mode,
     id: u32,
+    /// When the record was made, counted in records: the smallest is the oldest.
+    age: u64,
     buf: Option<ARef<DmaBuf>>,
 }
 
@@ -152,6 +160,7 @@ struct State {
     edid: Edid,
     planes: KVec<Plane>,
     next_id: u32,
+    records: u64,
 }
 
 /// One display.
@@ -169,18 +178,24 @@ impl Bochs {
         if let Some(plane) = state.planes.iter().find(|p| p.mode == mode) {
             return Ok(plane.id);
         }
-        let id = state.next_id;
+        // Ids count up from 1 and wrap around, skipping 0 (no plane) and the ids still kept.
+        let mut id = state.next_id;
+        while state.planes.iter().any(|p| p.id == id) {
+            id = id.checked_add(1).unwrap_or(1);
+        }
         let plane = Plane {
             mode,
             id,
+            age: state.records,
             buf: None,
         };
         if state.planes.len() < MAX_PLANES {
             state.planes.push(plane, GFP_KERNEL)?;
-        } else if let Some(oldest) = state.planes.iter_mut().min_by_key(|p| p.id) {
+        } else if let Some(oldest) = state.planes.iter_mut().min_by_key(|p| p.age) {
             *oldest = plane;
         }
-        state.next_id = state.next_id.checked_add(1).unwrap_or(1);
+        state.records += 1;
+        state.next_id = id.checked_add(1).unwrap_or(1);
         Ok(id)
     }
 
@@ -296,6 +311,7 @@ impl mdev::Driver for Mbochs {
                         edid: Edid::new(ty),
                         planes: KVec::new(),
                         next_id: 1,
+                        records: 0,
                     }),
                 }),
                 GFP_KERNEL,
@@ -411,20 +427,6 @@ impl mdev::Driver for Mbochs {
         })
     }
 
-    fn irq_info(&self, _mdev: &Device, _bochs: Pin<&Bochs>, index: u32) -> Result<vfio::IrqInfo> {
-        if index >= pci::NUM_IRQS {
-            return Err(EINVAL);
-        }
-        // The display raises no interrupts.
-        Ok(vfio::IrqInfo { flags: 0, count: 0 })
-    }
-
-    fn set_irqs(&self, _mdev: &Device, _bochs: Pin<&Bochs>, _set: IrqSet<'_>) -> Result {
-        // Never reached: with no vectors on any index, the binding's checks refuse every
-        // request with EINVAL first, as for a C driver.
-        Err(EINVAL)
-    }
-
     fn reset(&self, _mdev: &Device, bochs: Pin<&Bochs>) -> Result {
         // A function-level reset: configuration space and the dispi registers as at power-on
         // (the display off). Video memory and the VMM's EDID stay.
@@ -500,7 +502,7 @@ impl kernel::Module for MbochsModule {
                 module,
                 c_str!("mbochs"),
                 Mbochs {
-                    avail_mbytes: AtomicU32::new(MAX_MBYTES),
+                    avail_mbytes: AtomicU32::new(module_parameters::count.value()),
                 },
             ),
             GFP_KERNEL,
