@@ -677,11 +677,21 @@ unsafe extern "C" fn remove_store(
     if unsafe { bindings::kstrtoull(buf, 0, &mut val) } < 0 {
         return EINVAL.to_errno() as isize;
     }
+    if val == 0 {
+        return count as isize;
+    }
+    // SAFETY: Devices on our bus are embedded in a `struct mdev_device`.
+    let mdev = unsafe { kernel::container_of!(dev, bindings::mdev_device, dev) }.cast_mut();
+    // An instance whose creation has not finished cannot be removed yet: `EAGAIN`, as upstream,
+    // but with this file kept for the retry (upstream removes it first, and the instance can
+    // then never be removed through sysfs).
+    if !mdev_is_active(mdev) {
+        return EAGAIN.to_errno() as isize;
+    }
     // SAFETY: `dev` is a live mdev device; removing our own attribute first makes concurrent
-    // writers return without removing the device twice.
-    if val != 0 && unsafe { bindings::device_remove_file_self(dev, attr) } {
-        // SAFETY: Devices on our bus are embedded in a `struct mdev_device`.
-        let mdev = unsafe { kernel::container_of!(dev, bindings::mdev_device, dev) }.cast_mut();
+    // writers return without removing the device twice. Once active, an instance stays active
+    // until the writer that removed this file (or the parent's unregistration) removes it.
+    if unsafe { bindings::device_remove_file_self(dev, attr) } {
         if let Err(e) = mdev_device_remove(mdev) {
             return e.to_errno() as isize;
         }
@@ -848,6 +858,7 @@ fn mdev_device_create(mtype: *mut bindings::mdev_type, uuid: &bindings::guid_t) 
                 bindings::device_del(dev);
                 return Err(e);
             }
+            let _list = state().instances.lock();
             (*mdev).active = true;
             Ok(())
         })();
@@ -857,6 +868,13 @@ fn mdev_device_create(mtype: *mut bindings::mdev_type, uuid: &bindings::guid_t) 
         }
         res
     }
+}
+
+/// Whether the creation of `mdev`, an instance whose device is live, has finished.
+fn mdev_is_active(mdev: *mut bindings::mdev_device) -> bool {
+    let _list = state().instances.lock();
+    // SAFETY: The caller's reference keeps the instance live; `active` changes under the lock.
+    unsafe { (*mdev).active }
 }
 
 /// Removes an instance on a write to its `remove` file.
