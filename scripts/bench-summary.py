@@ -5,7 +5,7 @@
 # operation for C and Rust, each with its spread over the rounds, the Rust/C
 # ratio of every round, and the region path against the /dev/zero floor.
 # With --previous, also the drift of every figure from the last run.
-"""usage: bench-summary.py [options] BENCH_TXT REGION_TXT DISPLAY_TXT"""
+"""usage: bench-summary.py [options] BENCH_TXT REGION_TXT DISPLAY_TXT DMABUF_TXT"""
 
 import argparse
 import json
@@ -55,6 +55,7 @@ def main():
     ap.add_argument("bench")
     ap.add_argument("region")
     ap.add_argument("display")
+    ap.add_argument("dmabuf")
     a = ap.parse_args()
 
     # cost of one operation: under icount (shift=0) a guest nanosecond is
@@ -63,6 +64,7 @@ def main():
     cycles = parse(a.bench)
     region = parse(a.region)
     display = parse(a.display)
+    dmabuf = parse(a.dmabuf)
     rounds = len(cycles["c"])
     figures = {}
 
@@ -133,6 +135,39 @@ def main():
         print(f"  {name:13} {cm:11.1f} {cs:6.2f}% {rm:13.1f} {rs:6.2f}% {m:7.3f} "
               f"[{min(ratios):.3f} .. {max(ratios):.3f}] {rel}")
     print("  floor/Rust is bandwidth against the floor (memcpy into anonymous memory = 1)")
+    print()
+    print("video memory and dma-bufs of an mbochs-large instance (C core), by sample:")
+    print(f"  {'operation':17} {'C ' + unit:>11} {'±':>7} {'Rust ' + unit:>13} {'±':>7} "
+          f"{'Rust/C':>7} {'[range]':>15} {'floor/Rust':>10}")
+    floor_all = [1024 * cost(r["anon_read"]) for i in ("c", "rust") for r in dmabuf[i]]
+    floor, _ = stats(floor_all)
+    for op, label, scale in (("first_touch", "first_touch /page", 1),
+                             ("export", "export /op", 1),
+                             ("dmabuf_read", "dmabuf_read /KiB", 1024),
+                             ("anon_read", "anon_read /KiB", 1024)):
+        cols = {}
+        for impl in ("c", "rust"):
+            rates = [r[op] for r in dmabuf[impl]]
+            cols[impl] = [scale * cost(x) for x in rates] if all(rates) else None
+        line = f"  {label:17}"
+        for impl, width in (("c", 11), ("rust", 13)):
+            if cols[impl] is None:
+                line += f" {'n/a':>{width}} {'':>7}"
+                continue
+            m, s = stats(cols[impl])
+            figures[f"dmabuf.{op}.{impl}"] = m
+            line += f" {m:{width}.1f} {s:6.2f}%"
+        if cols["c"] and cols["rust"]:
+            ratios = [x / y for x, y in zip(cols["c"], cols["rust"])]
+            m, _ = stats(ratios)
+            line += f" {m:7.3f} [{min(ratios):.3f} .. {max(ratios):.3f}]"
+        else:
+            line += f" {'':7} {'':15}"
+        if scale > 1 and cols["rust"]:
+            line += f" {floor / stats(cols['rust'])[0]:10.3f}"
+        print(line)
+    print("  n/a: the sample cannot do it (upstream's mbochs refuses to map its dma-bufs);")
+    print("  export is query + GET_GFX_DMABUF + close; floor: memcpy out of anonymous memory")
 
     saved = {"clock": a.clock, "kernel": a.kernel, "commit": a.commit,
              "seconds": a.seconds, "rounds": rounds, "figures": figures}

@@ -69,6 +69,6 @@ python3 "$TOP/scripts/bench-summary.py" --clock "$CLOCK" \
 	--kernel "$FLAVOR $(cat "$KDIR/obj/include/config/kernel.release")" \
 	--commit "$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)" \
 	--seconds "$SECONDS_PER_RUN" --previous "$last" --save "$OUT/figures.json" \
-	"$OUT/bench.txt" "$OUT/region.txt" "$OUT/display.txt" |
+	"$OUT/bench.txt" "$OUT/region.txt" "$OUT/display.txt" "$OUT/dmabuf.txt" |
 	tee "$OUT/summary.txt"
 cp "$OUT/figures.json" "$last"

@@ -4,8 +4,8 @@
 # Runs inside the VM for `make bench`, all in one boot. For each entry of
 # the list (c or rust, alternating): load that core with the C mtty and run
 # the create/remove benchmark; load the C core with that sample set and run
-# the region-access benchmark (mtty) and the display benchmark (mdpy). A
-# failed run stops the benchmark: its figures would not alternate any more.
+# the region-access benchmark (mtty) and the display benchmarks (mdpy,
+# mbochs). A failed run stops the benchmark: its figures would not alternate any more.
 #
 # usage: guest-bench.sh KDIR TESTDIR OUTDIR SECONDS IMPL...
 set -u
@@ -41,6 +41,9 @@ for impl in "$@"; do
 	"$TESTDIR/mdpy_bench" 0.1 > /dev/null || fail "mdpy_bench on $impl"
 	out=$("$TESTDIR/mdpy_bench" "$SECONDS_PER_RUN") || fail "mdpy_bench on $impl"
 	echo "$impl round=$round $out" >> "$OUTDIR/display.txt"
+	"$TESTDIR/mbochs_bench" 0.1 > /dev/null || fail "mbochs_bench on $impl"
+	out=$("$TESTDIR/mbochs_bench" "$SECONDS_PER_RUN") || fail "mbochs_bench on $impl"
+	echo "$impl round=$round $out" >> "$OUTDIR/dmabuf.txt"
 	modules_unload $mods || fail "unloading the $impl samples"
 done
 dmesg > "$OUTDIR/dmesg.log"

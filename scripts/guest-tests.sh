@@ -54,6 +54,9 @@ export MDEV_STACK=$STACK
 export MDEV_CORE_MODULE=$KDIR/$(echo "$mods" | head -1)
 # the mtty of the stack: the C sample or its Rust twin
 export MDEV_MTTY_MODULE=$KDIR/$(mod_path mtty || mod_path mtty_rs)
+export MDEV_MBOCHS_MODULE=$KDIR/$(mod_path mbochs || mod_path mbochs_rs)
+# a dma-buf importer for the mbochs tests (built in the tree, never loaded by a stack)
+export MDEV_VGEM_MODULE=$KDIR/obj/drivers/gpu/drm/vgem/vgem.ko
 export MDEV_VFIO_MDEV_MODULE=$KDIR/$(mod_path vfio_mdev)
 # the Rust vendor modules that sit on vfio_mdev, in load order
 MDEV_RUST_VENDOR_MODULES=
@@ -65,8 +68,7 @@ fi
 export MDEV_RUST_VENDOR_MODULES
 export MDEV_MINIMAL_MODULE=$KDIR/$(mod_path mdev_minimal)
 # the nested guest of mdev_qemu_test.sh: a client kernel and its mdpy-fb
-export MDEV_E2E_KERNEL=$CLIENT_KDIR/obj/arch/x86/boot/bzImage
-export MDEV_E2E_FB_MODULE=$CLIENT_KDIR/obj/samples/vfio-mdev/mdpy-fb.ko
+export MDEV_E2E_KBUILD=$CLIENT_KDIR/obj
 export MDEV_E2E_OUT=$OUTDIR
 
 # Tests that the oracle-deviations list marks "notrun" for this stack are

@@ -8,12 +8,18 @@
  * GET_REGION_INFO: upstream does not lay them out at index << 40.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <drm/drm.h>
 #include <linux/pci_regs.h>
 
 #include "../kselftest_harness.h"
@@ -73,16 +79,6 @@ FIXTURE_VARIANT_ADD(bochs, medium) {
 FIXTURE_VARIANT_ADD(bochs, large) {
 	.type = "mbochs-large", .mbytes = 64,
 };
-
-static uint32_t cfg32(int fd, const struct vfio_region_info *cfg,
-		      unsigned int off)
-{
-	uint32_t v;
-
-	if (info_pread(fd, cfg, off, &v, 4) != 4)
-		abort();
-	return v;
-}
 
 static uint16_t dispi_get(int fd, const struct vfio_region_info *mmio,
 			  unsigned int index)
@@ -180,6 +176,53 @@ static void unmap_vram(struct vram_map *m)
 	m->addr = NULL;
 }
 
+/* The vendor module, as a path (insmod) or a name (modprobe). */
+static const char *vendor_module(void)
+{
+	return module_name("MDEV_MBOCHS_MODULE", "mbochs");
+}
+
+static bool vendor_loaded(void)
+{
+	char name[64], path[PATH_MAX];
+
+	module_sysfs_name(vendor_module(), name, sizeof(name));
+	snprintf(path, sizeof(path), "/sys/module/%s", name);
+	return path_exists(path);
+}
+
+/*
+ * A descriptor of vgem's DRM device, loading vgem if it has none yet, or
+ * -1.
+ */
+static int open_vgem(void)
+{
+	struct drm_version version;
+	char path[32], name[16];
+	int attempt, i, fd;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		for (i = 0; i < 16; i++) {
+			snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			memset(&version, 0, sizeof(version));
+			memset(name, 0, sizeof(name));
+			version.name = name;
+			version.name_len = sizeof(name) - 1;
+			if (!ioctl(fd, DRM_IOCTL_VERSION, &version) &&
+			    !strcmp(name, "vgem"))
+				return fd;
+			close(fd);
+		}
+		if (!attempt &&
+		    module_load(module_name("MDEV_VGEM_MODULE", "vgem")))
+			return -1;
+	}
+	return -1;
+}
+
 FIXTURE_SETUP(bochs)
 {
 	uuid_gen(self->uuid);
@@ -205,6 +248,9 @@ FIXTURE_TEARDOWN_PARENT(bochs)
 		vfio_close_mdev(&self->vd);
 	}
 	mdev_remove(self->uuid);
+	/* a test that unloads the vendor module may fail before reloading it */
+	if (!vendor_loaded())
+		module_load(vendor_module());
 }
 
 TEST_F(bochs, device_info)
@@ -225,17 +271,23 @@ TEST_F(bochs, device_info_reset_flag)
 	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_RESET);
 }
 
+/* no interrupts: every index has no vectors and no flags */
+TEST_F(bochs, irq_info_no_interrupts)
+{
+	EXPECT_EQ(0, irq_none(self->fd));
+}
+
 TEST_F(bochs, config_identity)
 {
 	int fd = self->fd;
 
-	EXPECT_EQ(0x11111234, cfg32(fd, &self->cfg, PCI_VENDOR_ID));
-	EXPECT_EQ(0x11001af4, cfg32(fd, &self->cfg, PCI_SUBSYSTEM_VENDOR_ID));
-	EXPECT_EQ(0x03800001, cfg32(fd, &self->cfg, PCI_CLASS_REVISION));
+	EXPECT_EQ(0x11111234, cfg_read32(fd, PCI_VENDOR_ID));
+	EXPECT_EQ(0x11001af4, cfg_read32(fd, PCI_SUBSYSTEM_VENDOR_ID));
+	EXPECT_EQ(0x03800001, cfg_read32(fd, PCI_CLASS_REVISION));
 	/* BAR0: 32-bit prefetchable memory; BAR2: 32-bit memory */
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(fd, &self->cfg, PCI_BASE_ADDRESS_0) & 0xf);
-	EXPECT_EQ(0, cfg32(fd, &self->cfg, PCI_BASE_ADDRESS_2) & 0xf);
+		  cfg_read32(fd, PCI_BASE_ADDRESS_0) & 0xf);
+	EXPECT_EQ(0, cfg_read32(fd, PCI_BASE_ADDRESS_2) & 0xf);
 }
 
 TEST_F(bochs, bar_sizing)
@@ -248,8 +300,8 @@ TEST_F(bochs, bar_sizing)
 	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_2,
 				 &ones, 4));
 	EXPECT_EQ(~(vram - 1) | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
-	EXPECT_EQ(0xfffff000, cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_2));
+		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
+	EXPECT_EQ(0xfffff000, cfg_read32(self->fd, PCI_BASE_ADDRESS_2));
 }
 
 TEST_F(bochs, region_info)
@@ -412,6 +464,25 @@ TEST_F(bochs, vram_starts_zeroed)
 	for (off = 0; off < size; off += 64 * 4096 + 8)
 		ASSERT_EQ(0, vram[off]) TH_LOG("offset %zu", off);
 	unmap_vram(&self->map);
+}
+
+/* Closing the device gives its video memory back: the next user finds zeros. */
+TEST_F(bochs, vram_cleared_at_close)
+{
+	uint8_t buf[64];
+	int i;
+
+	memset(buf, 0x5a, sizeof(buf));
+	ASSERT_EQ(64, info_pwrite(self->fd, &self->vram, 3 * 4096 + 5, buf, 64));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(64, info_pread(self->fd, &self->vram, 3 * 4096 + 5, buf, 64));
+	ASSERT_EQ(0x5a, buf[63]);
+	vfio_close_mdev(&self->vd);
+	ASSERT_EQ(0, vfio_open_mdev(self->uuid, &self->vd));
+	self->fd = self->vd.device;
+	ASSERT_EQ(64, info_pread(self->fd, &self->vram, 3 * 4096 + 5, buf, 64));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, buf[i]) TH_LOG("byte %d", i);
 }
 
 /*
@@ -655,6 +726,102 @@ TEST_F(bochs, dmabuf_outlives_the_instance)
 	munmap(pixels, fb);
 }
 
+/*
+ * A dma-buf holds the vendor module: unloading it is refused while one
+ * exists, even once the device file and the instance are gone, and works
+ * after the last one is closed.
+ */
+TEST_F(bochs, dmabuf_holds_the_module)
+{
+	struct vfio_device_gfx_plane_info plane;
+	int buf;
+
+	set_mode(self->fd, &self->mmio, 640, 480, 0);
+	ASSERT_EQ(0, primary_plane(self->fd, &plane));
+	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	ASSERT_LE(0, buf);
+	vfio_close_mdev(&self->vd);
+	self->owner = 0;
+	ASSERT_EQ(0, mdev_remove(self->uuid));
+	EXPECT_NE(0, module_unload(vendor_module()));
+	EXPECT_TRUE(vendor_loaded());
+	EXPECT_EQ(640 * 480 * 4, lseek(buf, 0, SEEK_END));
+	close(buf);
+	ASSERT_EQ(0, module_unload(vendor_module()));
+	ASSERT_EQ(0, module_load(vendor_module()));
+}
+
+/*
+ * Another driver imports the dma-buf: vgem attaches to it and maps it for
+ * DMA. Importing it again finds the same object; letting go of it is clean.
+ */
+TEST_F(bochs, dmabuf_imported_by_vgem)
+{
+	struct vfio_device_gfx_plane_info plane;
+	struct drm_prime_handle first = { 0 }, again = { 0 };
+	struct drm_gem_close gem = { 0 };
+	int drm, buf;
+
+	drm = open_vgem();
+	ASSERT_LE(0, drm);
+	set_mode(self->fd, &self->mmio, 640, 480, 0);
+	ASSERT_EQ(0, primary_plane(self->fd, &plane));
+	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	ASSERT_LE(0, buf);
+	first.fd = buf;
+	ASSERT_EQ(0, ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &first));
+	EXPECT_NE(0, first.handle);
+	again.fd = buf;
+	ASSERT_EQ(0, ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &again));
+	EXPECT_EQ(first.handle, again.handle);
+	gem.handle = first.handle;
+	EXPECT_EQ(0, ioctl(drm, DRM_IOCTL_GEM_CLOSE, &gem));
+	close(buf);
+	close(drm);
+}
+
+/*
+ * What vgem imported it keeps after our descriptor, the device file and
+ * the instance are gone; it hands back the same buffer, pixels intact.
+ */
+TEST_F(bochs, dmabuf_kept_by_vgem)
+{
+	struct vfio_device_gfx_plane_info plane;
+	struct drm_prime_handle in = { 0 }, out = { 0 };
+	struct drm_gem_close gem = { 0 };
+	size_t fb = 640 * 480 * 4;
+	uint32_t *pixels;
+	int drm, buf;
+
+	drm = open_vgem();
+	ASSERT_LE(0, drm);
+	set_mode(self->fd, &self->mmio, 640, 480, 0);
+	ASSERT_EQ(8, info_pwrite(self->fd, &self->vram, fb - 8,
+				 "\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+	ASSERT_EQ(0, primary_plane(self->fd, &plane));
+	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	ASSERT_LE(0, buf);
+	in.fd = buf;
+	ASSERT_EQ(0, ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &in));
+	close(buf);
+	vfio_close_mdev(&self->vd);
+	self->owner = 0;
+	ASSERT_EQ(0, mdev_remove(self->uuid));
+	out.handle = in.handle;
+	out.flags = DRM_CLOEXEC | DRM_RDWR;
+	ASSERT_EQ(0, ioctl(drm, DRM_IOCTL_PRIME_HANDLE_TO_FD, &out));
+	EXPECT_EQ(fb, lseek(out.fd, 0, SEEK_END));
+	pixels = mmap(NULL, fb, PROT_READ, MAP_SHARED, out.fd, 0);
+	ASSERT_NE(MAP_FAILED, pixels);
+	EXPECT_EQ(0x04030201, pixels[fb / 4 - 2]);
+	EXPECT_EQ(0x08070605, pixels[fb / 4 - 1]);
+	munmap(pixels, fb);
+	close(out.fd);
+	gem.handle = in.handle;
+	EXPECT_EQ(0, ioctl(drm, DRM_IOCTL_GEM_CLOSE, &gem));
+	close(drm);
+}
+
 /* a mode change leaves the dma-buf of the old mode as it was */
 TEST_F(bochs, mode_change_keeps_old_dmabuf)
 {
@@ -679,6 +846,185 @@ TEST_F(bochs, mode_change_keeps_old_dmabuf)
 	close(buf);
 }
 
+/*
+ * Eight threads share four instance slots for MDEV_RACE_SECONDS (default
+ * 30): each step creates or removes a slot's instance, or opens it and
+ * maps video memory, sets a mode, exports the framebuffer, maps the
+ * dma-buf and keeps it open while the instance may be removed. Only the
+ * errnos listed for each step are allowed; everything else fails the test.
+ */
+#define STORM_THREADS	8
+#define STORM_SLOTS	4
+
+struct storm {
+	char uuid[STORM_SLOTS][UUID_STR_LEN + 1];
+	double deadline;
+	atomic_long steps, uses, exports, errors;
+};
+
+static void storm_error(struct storm *st, const char *what, const char *uuid,
+			int err)
+{
+	fprintf(stderr, "# %s %s: %s\n", what, uuid,
+		err ? strerror(-err) : "wrong answer");
+	atomic_fetch_add(&st->errors, 1);
+}
+
+/*
+ * Uses an open instance, whose removal waits for the close, so no step may
+ * fail: the dma-buf of a 64x64 mode over the pages just written, or -1.
+ */
+static int storm_use(struct storm *st, int fd, const char *uuid)
+{
+	struct vfio_region_info vram, mmio;
+	struct vfio_device_gfx_plane_info plane;
+	size_t len = 16 * 4096, fb = 64 * 64 * 4;
+	uint32_t *map, *pixels;
+	const char *what;
+	int buf, err, i;
+
+	what = "region info";
+	err = region_info(fd, VFIO_PCI_BAR0_REGION_INDEX, &vram);
+	if (!err)
+		err = region_info(fd, VFIO_PCI_BAR2_REGION_INDEX, &mmio);
+	if (err)
+		goto fail;
+	what = "mmap";
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   vram.offset);
+	if (map == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	for (i = 0; i < len / 4; i += 1024)
+		map[i] = i;
+	munmap(map, len);
+	set_mode(fd, &mmio, 64, 64, 0);
+	what = "plane query";
+	err = primary_plane(fd, &plane);
+	if (err)
+		goto fail;
+	what = "GET_GFX_DMABUF";
+	buf = get_dmabuf(fd, plane.dmabuf_id);
+	if (buf < 0) {
+		err = buf;
+		goto fail;
+	}
+	pixels = mmap(NULL, fb, PROT_READ, MAP_SHARED, buf, 0);
+	if (pixels == MAP_FAILED) {
+		storm_error(st, "dma-buf mmap", uuid, -errno);
+		close(buf);
+		return -1;
+	}
+	if (pixels[1024] != 1024)
+		storm_error(st, "dma-buf pixels", uuid, 0);
+	munmap(pixels, fb);
+	atomic_fetch_add(&st->exports, 1);
+	return buf;
+fail:
+	storm_error(st, what, uuid, err);
+	return -1;
+}
+
+static void *storm_thread(void *arg)
+{
+	struct storm *st = arg;
+	unsigned int seed = (uintptr_t)&seed ^ getpid();
+	int kept = -1, err, buf;
+	struct vfio_dev vd;
+	const char *uuid;
+
+	while (now_seconds() < st->deadline) {
+		uuid = st->uuid[rand_r(&seed) % STORM_SLOTS];
+		atomic_fetch_add(&st->steps, 1);
+		/* create 2, remove 1, use 5 times in 8 */
+		switch (rand_r(&seed) % 8) {
+		case 0:
+		case 1:
+			err = mdev_create("mbochs-small", uuid);
+			if (err && err != -EEXIST)
+				storm_error(st, "create", uuid, err);
+			break;
+		case 2:
+			/* gone, being removed, or still being created */
+			err = mdev_remove(uuid);
+			if (err && err != -ENOENT && err != -ENODEV &&
+			    err != -EAGAIN)
+				storm_error(st, "remove", uuid, err);
+			break;
+		default:
+			/* gone, being removed, or open in another thread */
+			err = vfio_open_mdev(uuid, &vd);
+			if (err && err != -ENOENT && err != -ENODEV &&
+			    err != -EBUSY) {
+				storm_error(st, "open", uuid, err);
+				break;
+			}
+			if (err)
+				break;
+			atomic_fetch_add(&st->uses, 1);
+			buf = storm_use(st, vd.device, uuid);
+			vfio_close_mdev(&vd);
+			/* the last export stays open across later steps */
+			if (buf >= 0) {
+				if (kept >= 0)
+					close(kept);
+				kept = buf;
+			}
+		}
+	}
+	if (kept >= 0)
+		close(kept);
+	return NULL;
+}
+
+FIXTURE(storm) {
+	struct storm st;
+	long avail;
+};
+
+FIXTURE_SETUP(storm)
+{
+	int i;
+
+	memset(&self->st, 0, sizeof(self->st));
+	for (i = 0; i < STORM_SLOTS; i++)
+		uuid_gen(self->st.uuid[i]);
+	self->avail = mdev_available("mbochs-small");
+	ASSERT_LT(STORM_SLOTS, self->avail);
+}
+
+FIXTURE_TEARDOWN(storm)
+{
+	int i;
+
+	for (i = 0; i < STORM_SLOTS; i++)
+		if (mdev_exists(self->st.uuid[i]))
+			mdev_remove(self->st.uuid[i]);
+}
+
+TEST_F_TIMEOUT(storm, eight_threads, 300)
+{
+	const char *env = getenv("MDEV_RACE_SECONDS");
+	pthread_t threads[STORM_THREADS];
+	int i;
+
+	self->st.deadline = now_seconds() + (env ? atoi(env) : 30);
+	for (i = 0; i < STORM_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, storm_thread,
+					    &self->st));
+	for (i = 0; i < STORM_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	TH_LOG("%ld steps, %ld uses, %ld exports", self->st.steps,
+	       self->st.uses, self->st.exports);
+	EXPECT_EQ(0, self->st.errors);
+	EXPECT_LT(0, self->st.exports);
+	for (i = 0; i < STORM_SLOTS; i++)
+		if (mdev_exists(self->st.uuid[i]))
+			EXPECT_EQ(0, mdev_remove(self->st.uuid[i]));
+	EXPECT_EQ(self->avail, mdev_available("mbochs-small"));
+}
+
 /* The megabytes of video memory every type draws from. */
 FIXTURE(budget) {
 	char uuid[4][UUID_STR_LEN + 1];
@@ -699,6 +1045,8 @@ FIXTURE_TEARDOWN(budget)
 	for (i = 0; i < 4; i++)
 		if (mdev_exists(self->uuid[i]))
 			mdev_remove(self->uuid[i]);
+	if (!vendor_loaded())
+		module_load(vendor_module());
 }
 
 TEST_F(budget, shared_by_the_types)
@@ -723,6 +1071,36 @@ TEST_F(budget, shared_by_the_types)
 				       "c0ffee00-0000-4000-8000-000000000001"));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, mdev_remove(self->uuid[i]));
+	EXPECT_EQ(64, mdev_wait_available("mbochs-small", 64, 5000));
+}
+
+/*
+ * The budget is the module parameter "count", read-only in sysfs; a value
+ * the parser refuses fails the load.
+ */
+TEST_F(budget, count_parameter)
+{
+	char name[64], path[PATH_MAX], buf[16];
+
+	module_sysfs_name(vendor_module(), name, sizeof(name));
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/count", name);
+	ASSERT_LT(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("256\n", buf);
+	EXPECT_EQ(-EACCES, sysfs_write(path, "64", 2));
+	ASSERT_EQ(0, module_unload(vendor_module()));
+	EXPECT_NE(0, module_load_param(vendor_module(), "count=many"));
+	ASSERT_EQ(0, module_load_param(vendor_module(), "count=24"));
+	ASSERT_LT(0, sysfs_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("24\n", buf);
+	EXPECT_EQ(6, mdev_wait_available("mbochs-small", 6, 5000));
+	EXPECT_EQ(1, mdev_available("mbochs-medium"));
+	EXPECT_EQ(0, mdev_available("mbochs-large"));
+	ASSERT_EQ(0, mdev_create("mbochs-medium", self->uuid[0]));
+	EXPECT_EQ(2, mdev_available("mbochs-small"));
+	EXPECT_EQ(-ENOSPC, mdev_create("mbochs-medium", self->uuid[1]));
+	ASSERT_EQ(0, mdev_remove(self->uuid[0]));
+	ASSERT_EQ(0, module_unload(vendor_module()));
+	ASSERT_EQ(0, module_load(vendor_module()));
 	EXPECT_EQ(64, mdev_wait_available("mbochs-small", 64, 5000));
 }
 

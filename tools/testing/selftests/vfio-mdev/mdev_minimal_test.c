@@ -282,6 +282,12 @@ TEST_F(dev, irq_info)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/* No interrupts: the binding answers for a driver without irq callbacks. */
+TEST_F(dev, no_interrupts)
+{
+	EXPECT_EQ(0, irq_none(self->fd));
+}
+
 TEST_F(dev, config_space_every_width)
 {
 	uint8_t all[CFG_SIZE], b;

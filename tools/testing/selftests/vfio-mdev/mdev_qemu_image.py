@@ -5,6 +5,9 @@
   mdev_qemu_image.py pattern W H OUT
       write the test pattern the nested guest draws: W x H pixels of
       XRGB8888, little endian, rows packed (the stride mdpy-fb uses)
+  mdev_qemu_image.py topng W H RAW PNG
+      turn W x H pixels of XRGB8888 (little endian, rows packed, as
+      mdev_dmabuf_grab writes a dma-buf) into an RGB PNG
   mdev_qemu_image.py check reset|pattern W H PNG
       compare a QEMU screendump (PNG) pixel by pixel with mdpy's reset
       picture or with the pattern; exit 0 when every pixel matches, 1 when
@@ -123,6 +126,35 @@ def png_rows(path):
     return width, height, rows
 
 
+def write_png(width, height, raw_path, png_path):
+    """The XRGB8888 picture at raw_path as an RGB PNG (no filters)."""
+    with open(raw_path, 'rb') as f:
+        raw = f.read()
+    if len(raw) != 4 * width * height:
+        print(f'{raw_path}: {len(raw)} bytes, expected {4 * width * height}')
+        return 1
+    lines = bytearray()
+    for y in range(height):
+        xrgb = raw[4 * width * y:4 * width * (y + 1)]
+        rgb = bytearray(3 * width)
+        rgb[0::3] = xrgb[2::4]
+        rgb[1::3] = xrgb[1::4]
+        rgb[2::3] = xrgb[0::4]
+        lines += b'\0' + rgb
+
+    def chunk(kind, body):
+        return (struct.pack('>I', len(body)) + kind + body +
+                struct.pack('>I', zlib.crc32(kind + body)))
+
+    with open(png_path, 'wb') as out:
+        out.write(b'\x89PNG\r\n\x1a\n')
+        out.write(chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2,
+                                             0, 0, 0)))
+        out.write(chunk(b'IDAT', zlib.compress(bytes(lines))))
+        out.write(chunk(b'IEND', b''))
+    return 0
+
+
 def check(kind, width, height, path):
     """Compare the screendump at path with the expected picture."""
     try:
@@ -157,6 +189,8 @@ def main(argv):
     if len(argv) == 5 and argv[1] == 'pattern':
         write_pattern(int(argv[2]), int(argv[3]), argv[4])
         return 0
+    if len(argv) == 6 and argv[1] == 'topng':
+        return write_png(int(argv[2]), int(argv[3]), argv[4], argv[5])
     if len(argv) == 6 and argv[1] == 'check' and argv[2] in ('reset',
                                                              'pattern'):
         return check(argv[2], int(argv[3]), int(argv[4]), argv[5])

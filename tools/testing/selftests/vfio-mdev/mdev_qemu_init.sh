@@ -8,8 +8,12 @@
 #    through each port's loopback;
 #  - mdpy (PCI 1b36:000f, driven by upstream's mdpy-fb, /mdpy-fb.ko): the
 #    framebuffer mdpy-fb registers, then, on the host's word, the picture
-#    /pattern.raw drawn into /dev/fb0. The host reads a line on the console
-#    before the drawing (to take its first screendump) and after it.
+#    /mdpy.raw drawn into it. The host reads a line on the console before
+#    the drawing (to take its first screendump) and after it;
+#  - mbochs (PCI 1234:1111, driven by bochs-drm, /bochs.ko and its helper
+#    modules): the framebuffer of bochs-drm's fbdev emulation, then the
+#    picture /bochs.raw drawn into it. The host takes the picture and says
+#    when it is done.
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -60,27 +64,59 @@ for p in $ports; do
 	n=$((n + 1))
 done
 
-pci=$(pci_find 0x1b36 0x000f)
-echo "e2e: mdpy card '$pci'"
-if [ -n "$pci" ] && insmod /mdpy-fb.ko; then
-	fb=/sys/class/graphics/fb0
+# fb_of PCI: the framebuffer (fbN) of PCI function PCI, waiting up to 30 s
+fb_of() {
 	n=0
-	while [ ! -e $fb ] || [ ! -e /dev/fb0 ]; do
-		[ $n -lt 30 ] || break
+	while [ $n -lt 30 ]; do
+		for fb in /sys/class/graphics/fb*; do
+			case "$(readlink -f "$fb/device")" in
+			*"/$1") [ -e "/dev/${fb##*/}" ] && echo "${fb##*/}" && return ;;
+			esac
+		done
 		sleep 1
 		n=$((n + 1))
 	done
-	if [ -e $fb ]; then
-		echo "e2e: fb0 driver $(readlink -f $fb/device/driver | sed 's,.*/,,')" \
-			"size $(cat $fb/virtual_size) bpp $(cat $fb/bits_per_pixel)" \
-			"stride $(cat $fb/stride)"
-	fi
+}
+
+# fb_report NAME FB: the framebuffer's driver and geometry
+fb_report() {
+	f=/sys/class/graphics/$2
+	echo "e2e: $1 fb driver $(readlink -f "$f/device/driver" | sed 's,.*/,,')" \
+		"size $(cat "$f/virtual_size") bpp $(cat "$f/bits_per_pixel")" \
+		"stride $(cat "$f/stride")"
+}
+
+pci=$(pci_find 0x1b36 0x000f)
+echo "e2e: mdpy card '$pci'"
+if [ -n "$pci" ] && insmod /mdpy-fb.ko; then
+	fb=$(fb_of "$pci")
+	[ -n "$fb" ] && fb_report mdpy "$fb"
 	echo "e2e: display ready"
 	read -r word
-	if cat /pattern.raw > /dev/fb0; then
+	if [ -n "$fb" ] && cat /mdpy.raw > "/dev/$fb"; then
 		echo "e2e: drawn"
 	else
 		echo "e2e: drawing failed"
+	fi
+	read -r word
+fi
+
+pci=$(pci_find 0x1234 0x1111)
+echo "e2e: bochs card '$pci'"
+if [ -n "$pci" ] && insmod /ttm.ko && insmod /drm_ttm_helper.ko &&
+   insmod /drm_vram_helper.ko && insmod /bochs.ko; then
+	fb=$(fb_of "$pci")
+	[ -n "$fb" ] && fb_report bochs "$fb"
+	# Without fbcon on it, the fbdev emulation never sets its mode: an
+	# unblank commits it (DPMS on).
+	if [ -n "$fb" ] && echo 0 > "/sys/class/graphics/$fb/blank" &&
+	   cat /bochs.raw > "/dev/$fb"; then
+		# the fbdev emulation copies the drawing to video memory from
+		# a worker: give it time before the host looks
+		sleep 2
+		echo "e2e: bochs drawn"
+	else
+		echo "e2e: bochs drawing failed"
 	fi
 	read -r word
 fi

@@ -1,40 +1,64 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Real VFIO clients end to end. Create an mtty-2 and an mdpy-vga instance,
-# hand both to a nested QEMU (TCG) as -device vfio-pci,sysfsdev=... (the
-# display with display=on, QEMU's monitor on a pipe) and boot a kernel whose
-# own drivers bind them (mdev_qemu_init.sh is its /init). Checks:
+# Real VFIO clients end to end. Create an mtty-2, an mdpy-vga and an
+# mbochs-medium instance, hand them to a nested QEMU (TCG) as
+# -device vfio-pci,sysfsdev=... (mdpy's with display=on, QEMU's monitor on
+# a pipe) and boot a kernel whose own drivers bind them (mdev_qemu_init.sh
+# is its /init). Checks:
 #  - 8250_pci round-trips a short (< 16 bytes) and a long string through
 #    each mtty port;
 #  - upstream's mdpy-fb registers a 640x480, 32 bpp framebuffer;
 #  - QEMU's display of the card (HMP screendump, PNG) shows mdpy's reset
 #    picture before the guest draws, and exactly the pattern the guest
-#    wrote to /dev/fb0 after (mdev_qemu_image.py compares every pixel).
-# TAP on stdout.
+#    wrote to mdpy-fb's framebuffer after (mdev_qemu_image.py compares
+#    every pixel);
+#  - bochs-drm binds the mbochs card and sets a 1024x768 mode, and the
+#    pattern the guest writes to its framebuffer is what the host's display
+#    path gets: QEMU shows a dma-buf plane only through OpenGL, so the test
+#    takes QEMU's own device file (mdev_dmabuf_grab: pidfd_getfd, plane
+#    query, GET_GFX_DMABUF, mmap) and compares the dma-buf's pixels.
+# TAP on stdout. "-T TEST" leaves TEST out (as the kselftest harness does);
+# for bochs_drawn_pattern, the grab is not made at all.
 #
 # Environment:
-#   MDEV_E2E_KERNEL     (required) the nested guest's kernel image, with
-#                       8250_pci, fbdev and initramfs support
-#   MDEV_E2E_FB_MODULE  (required) mdpy-fb.ko built for that kernel
-#   MDEV_E2E_OUT        a directory to keep the two screendumps in
+#   MDEV_E2E_KBUILD     (required) the build directory of the nested
+#                       guest's kernel (8250_pci, fbdev and initramfs
+#                       support; mdpy-fb, bochs-drm and its helpers as
+#                       modules)
+#   MDEV_E2E_OUT        a directory to keep the pictures in
 # Needs qemu-system-x86_64, a static busybox, cpio and python3.
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
-kernel=${MDEV_E2E_KERNEL:-}
-fb_module=${MDEV_E2E_FB_MODULE:-}
+kbuild=${MDEV_E2E_KBUILD:-}
+kernel=$kbuild/arch/x86/boot/bzImage
 keep=${MDEV_E2E_OUT:-}
 tests="port0_short_string port0_long_string port1_short_string
        port1_long_string display_fb_bound display_reset_picture
-       display_drawn_pattern"
-# mdpy-vga: the picture's geometry, and the line the guest must report
+       display_drawn_pattern bochs_fb_bound bochs_drawn_pattern"
+while getopts T: opt; do
+	case $opt in
+	T) tests=$(echo $tests | tr ' ' '\n' | grep -vx "$OPTARG") ;;
+	*) echo "usage: $0 [-T TEST]..." >&2; exit 2 ;;
+	esac
+done
+# the nested guest's modules, in load order: mdpy's, then bochs-drm's
+modules="samples/vfio-mdev/mdpy-fb.ko drivers/gpu/drm/ttm/ttm.ko
+	 drivers/gpu/drm/drm_ttm_helper.ko drivers/gpu/drm/drm_vram_helper.ko
+	 drivers/gpu/drm/tiny/bochs.ko"
+# mdpy-vga and bochs-drm's default mode: the pictures' geometry, and the
+# lines the guest must report
 width=640
 height=480
-fb_line="e2e: fb0 driver mdpy-fb size $width,$height bpp 32 stride $((width * 4))"
+fb_line="e2e: mdpy fb driver mdpy-fb size $width,$height bpp 32 stride $((width * 4))"
+bochs_width=1024
+bochs_height=768
+bochs_line="e2e: bochs fb driver bochs-drm size $bochs_width,$bochs_height bpp 32 stride $((bochs_width * 4))"
 work=$(mktemp -d)
 mtty_uuid=$(cat /proc/sys/kernel/random/uuid)
 mdpy_uuid=$(cat /proc/sys/kernel/random/uuid)
+bochs_uuid=$(cat /proc/sys/kernel/random/uuid)
 qemu=
 readers=
 declare -A verdict
@@ -48,7 +72,7 @@ cleanup() {
 	# shellcheck disable=SC2086
 	[ -z "$readers" ] || kill $readers 2> /dev/null
 	wait 2> /dev/null
-	for u in "$mtty_uuid" "$mdpy_uuid"; do
+	for u in "$mtty_uuid" "$mdpy_uuid" "$bochs_uuid"; do
 		[ -e "/sys/bus/mdev/devices/$u" ] &&
 			echo 1 > "/sys/bus/mdev/devices/$u/remove"
 	done
@@ -71,11 +95,11 @@ bail() {
 	exit 1
 }
 
-[ -n "$kernel" ] && [ -r "$kernel" ] || bail "MDEV_E2E_KERNEL not set"
-[ -n "$fb_module" ] && [ -r "$fb_module" ] || bail "MDEV_E2E_FB_MODULE not set"
+[ -n "$kbuild" ] && [ -r "$kernel" ] || bail "MDEV_E2E_KBUILD not set"
 command -v qemu-system-x86_64 > /dev/null || bail "no qemu-system-x86_64"
+[ -x "$here/mdev_dmabuf_grab" ] || bail "no mdev_dmabuf_grab"
 
-# the nested guest's initramfs: busybox, our init, mdpy-fb and the pattern
+# the nested guest's initramfs: busybox, our init, the modules, the patterns
 mkdir -p "$work/root/bin" "$work/root/proc" "$work/root/sys" \
 	"$work/root/dev" "$work/root/tmp"
 cp "$(command -v busybox)" "$work/root/bin/busybox" || bail "no busybox"
@@ -83,9 +107,13 @@ for a in sh mount cat readlink sed stty sleep kill printf echo insmod poweroff; 
 	ln -s busybox "$work/root/bin/$a"
 done
 install -m 755 "$here/mdev_qemu_init.sh" "$work/root/init"
-cp "$fb_module" "$work/root/mdpy-fb.ko"
+for m in $modules; do
+	cp "$kbuild/$m" "$work/root/" || bail "no $m in $kbuild"
+done
 python3 "$here/mdev_qemu_image.py" pattern $width $height \
-	"$work/root/pattern.raw" || bail "cannot write the pattern"
+	"$work/root/mdpy.raw" || bail "cannot write the pattern"
+python3 "$here/mdev_qemu_image.py" pattern $bochs_width $bochs_height \
+	"$work/root/bochs.raw" || bail "cannot write the pattern"
 (cd "$work/root" && find . | cpio -o -H newc --quiet) > "$work/initrd" ||
 	bail "cpio failed"
 
@@ -93,11 +121,13 @@ echo "$mtty_uuid" > /sys/class/mdev_bus/mtty/mdev_supported_types/mtty-2/create 
 	bail "cannot create an mtty-2 instance"
 echo "$mdpy_uuid" > /sys/class/mdev_bus/mdpy/mdev_supported_types/mdpy-vga/create ||
 	bail "cannot create an mdpy-vga instance"
+echo "$bochs_uuid" > /sys/class/mdev_bus/mbochs/mdev_supported_types/mbochs-medium/create ||
+	bail "cannot create an mbochs-medium instance"
 
 # The nested guest's kernel has the framebuffer console (DRM's fbdev
-# emulation selects it), which would clear mdpy's picture and draw text as
-# soon as mdpy-fb registers fb0: fbcon=map:1 maps every console to an fb1
-# that never exists, so fbcon leaves fb0 alone.
+# emulation selects it), which would clear the pictures and draw text as
+# soon as a framebuffer registers: fbcon=map:9 maps every console to an fb9
+# that never exists, so fbcon leaves fb0 and fb1 alone.
 #
 # The guest's console and QEMU's monitor are pipe chardevs: QEMU opens
 # <path>.in and <path>.out read-write, so neither side blocks on open.
@@ -115,9 +145,10 @@ timeout -k 10 540 qemu-system-x86_64 -machine pc -accel tcg -nodefaults \
 	-chardev "pipe,id=ser0,path=$work/ser" -serial chardev:ser0 \
 	-chardev "pipe,id=mon0,path=$work/mon" -mon chardev=mon0,mode=readline \
 	-kernel "$kernel" -initrd "$work/initrd" \
-	-append "console=ttyS0 panic=-1 quiet fbcon=map:1" \
+	-append "console=ttyS0 panic=-1 quiet fbcon=map:9" \
 	-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$mtty_uuid" \
 	-device "vfio-pci,id=display0,sysfsdev=/sys/bus/mdev/devices/$mdpy_uuid,display=on" \
+	-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$bochs_uuid,display=off" \
 	> "$work/qemu.log" 2>&1 &
 qemu=$!
 
@@ -161,9 +192,42 @@ if wait_console "e2e: display ready" 480; then
 		monitor "screendump $work/after.png -f png display0" ||
 			echo "# the second screendump did not complete"
 	fi
-	echo done >&3
+	echo next >&3
 else
 	echo "# the guest never got its display ready"
+fi
+# bochs: grab the plane until it shows the pattern (the guest's fbdev
+# emulation copies its drawing to video memory from a worker)
+if [[ " $(echo $tests) " != *" bochs_drawn_pattern "* ]]; then
+	echo done >&3
+elif wait_console "e2e: bochs drawn" 240; then
+	# QEMU itself is the child of timeout, whose pid $qemu is
+	qemu_pid=
+	for p in /proc/[0-9]*; do
+		[ "$(cut -d' ' -f4 "$p/stat" 2> /dev/null)" = "$qemu" ] &&
+			qemu_pid=${p#/proc/}
+	done
+	for try in 1 2 3 4 5; do
+		if "$here/mdev_dmabuf_grab" "$qemu_pid" "$work/bochs.raw" \
+			> "$work/grab.log" 2>&1 &&
+		   grep -qx "plane $bochs_width $bochs_height $((bochs_width * 4))" \
+			"$work/grab.log" &&
+		   python3 "$here/mdev_qemu_image.py" topng $bochs_width \
+			$bochs_height "$work/bochs.raw" "$work/bochs.png" &&
+		   python3 "$here/mdev_qemu_image.py" check pattern $bochs_width \
+			$bochs_height "$work/bochs.png" > "$work/check.log" 2>&1; then
+			verdict[bochs_drawn_pattern]=ok
+			break
+		fi
+		sleep 2
+	done
+	sed 's/^/# grab: /' "$work/grab.log"
+	[ -e "$work/check.log" ] && sed 's/^/# /' "$work/check.log"
+	[ -n "$keep" ] && [ -e "$work/bochs.png" ] &&
+		cp "$work/bochs.png" "$keep/mbochs.after.png"
+	echo done >&3
+else
+	echo "# the guest never drew on bochs"
 fi
 wait_console "e2e: done" 60
 monitor quit
@@ -182,6 +246,7 @@ for t in port0_short port0_long port1_short port1_long; do
 		verdict[${t}_string]=ok
 done
 tr -d '\r' < "$work/console" | grep -aqx "$fb_line" && verdict[display_fb_bound]=ok
+tr -d '\r' < "$work/console" | grep -aqx "$bochs_line" && verdict[bochs_fb_bound]=ok
 # check_picture TEST reset|pattern FILE: compare a screendump, keep it
 check_picture() {
 	if [ -n "$keep" ] && [ -e "$work/$3" ]; then

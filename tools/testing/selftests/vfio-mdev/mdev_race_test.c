@@ -49,11 +49,13 @@ static void *worker(void *arg)
 			continue;
 		}
 		/* every other cycle, use the device through VFIO */
-		if (i++ & 1 && !vfio_open_mdev(uuid, &vd)) {
-			if (cfg_read32(vd.device, 0) != 0x32534348)
+		if (i++ & 1) {
+			err = vfio_open_mdev(uuid, &vd);
+			if (err || cfg_read32(vd.device, 0) != 0x32534348)
 				atomic_fetch_add(&r->errors, 1);
+			if (!err)
+				atomic_fetch_add(&r->opens, 1);
 			vfio_close_mdev(&vd);
-			atomic_fetch_add(&r->opens, 1);
 		}
 		if (mdev_remove(uuid))
 			atomic_fetch_add(&r->errors, 1);

@@ -337,6 +337,48 @@ void cfg_write32(int fd, unsigned int off, uint32_t val)
 		  "cfg_write32");
 }
 
+/* Names the check that failed and its errno (0: the answer was wrong). */
+static int check_failed(const char *what, int err)
+{
+	fprintf(stderr, "# %s: %s\n", what, err ? strerror(-err) : "wrong answer");
+	return -1;
+}
+
+int irq_none(int fd)
+{
+	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
+	struct vfio_irq_info info;
+	struct vfio_irq_set set = {
+		.argsz = sizeof(set),
+		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+	};
+	unsigned int i;
+	int ret;
+
+	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &dinfo))
+		return check_failed("GET_INFO", -errno);
+	for (i = 0; i <= dinfo.num_irqs; i++) {
+		info.argsz = sizeof(info);
+		info.index = i;
+		info.flags = 0xffffffff;
+		info.count = 7;
+		ret = ioctl(fd, VFIO_DEVICE_GET_IRQ_INFO, &info) ? -errno : 0;
+		if (i == dinfo.num_irqs && ret != -EINVAL)
+			return check_failed("GET_IRQ_INFO past the last index",
+					    ret);
+		if (i < dinfo.num_irqs && ret)
+			return check_failed("GET_IRQ_INFO", ret);
+		if (i < dinfo.num_irqs && (info.flags || info.count))
+			return check_failed("GET_IRQ_INFO flags or vectors", 0);
+		set.index = i;
+		set.count = i % 2;
+		ret = ioctl(fd, VFIO_DEVICE_SET_IRQS, &set) ? -errno : 0;
+		if (ret != -EINVAL)
+			return check_failed("SET_IRQS", ret);
+	}
+	return 0;
+}
+
 int mdev_create_wait(const char *type, const char *uuid, int ms)
 {
 	int err;
@@ -371,7 +413,8 @@ const char *module_name(const char *env, const char *def)
 	return v && *v ? v : def;
 }
 
-static int run_cmd(const char *cmd, const char *arg)
+/* Runs @cmd with @arg, and @arg2 unless it is NULL: its exit code. */
+static int run_cmd(const char *cmd, const char *arg, const char *arg2)
 {
 	int status;
 	pid_t pid = fork();
@@ -379,7 +422,7 @@ static int run_cmd(const char *cmd, const char *arg)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		execlp(cmd, cmd, arg, (char *)NULL);
+		execlp(cmd, cmd, arg, arg2, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0)
@@ -390,12 +433,27 @@ static int run_cmd(const char *cmd, const char *arg)
 /* A path is loaded with insmod, a bare name with modprobe. */
 int module_load(const char *name)
 {
-	return run_cmd(strchr(name, '/') ? "insmod" : "modprobe", name);
+	return module_load_param(name, NULL);
+}
+
+int module_load_param(const char *name, const char *param)
+{
+	return run_cmd(strchr(name, '/') ? "insmod" : "modprobe", name, param);
+}
+
+void module_sysfs_name(const char *name, char *out, size_t len)
+{
+	const char *base = strrchr(name, '/');
+	size_t n;
+
+	base = base ? base + 1 : name;
+	n = strcspn(base, ".");
+	snprintf(out, len, "%.*s", (int)n, base);
 }
 
 int module_unload(const char *name)
 {
-	return run_cmd("rmmod", name);
+	return run_cmd("rmmod", name, NULL);
 }
 
 void msleep(int ms)

@@ -93,11 +93,22 @@ uint16_t cfg_read16(int fd, unsigned int off);
 void cfg_write32(int fd, unsigned int off, uint32_t val);
 
 /*
+ * A device without interrupts: every index GET_INFO reports has no vectors
+ * and no flags (whatever the caller passed in), the next index is EINVAL,
+ * and SET_IRQS is EINVAL on each. 0, or -1 with the failed check printed.
+ */
+int irq_none(int fd);
+
+/*
  * Module control for lifecycle tests. A module is named by a path to its .ko
  * (insmod) or by its name (modprobe); rmmod takes either.
  */
 const char *module_name(const char *env, const char *def);
 int module_load(const char *name);
+/* module_load() with one "name=value" parameter, or none if @param is NULL */
+int module_load_param(const char *name, const char *param);
+/* The module's name in /sys/module: @name without directory and ".ko" */
+void module_sysfs_name(const char *name, char *out, size_t len);
 int module_unload(const char *name);
 
 /* Processes: sleep, remove an instance from a child, wait for a child. */

@@ -53,16 +53,6 @@ FIXTURE_VARIANT_ADD(dpy, hd) {
 	.type = "mdpy-hd", .width = 1920, .height = 1080, .fb_size = 8 << 20,
 };
 
-static uint32_t cfg32(int fd, const struct vfio_region_info *cfg,
-		      unsigned int off)
-{
-	uint32_t v;
-
-	if (info_pread(fd, cfg, off, &v, 4) != 4)
-		abort();
-	return v;
-}
-
 static void *map_fb(int fd, const struct vfio_region_info *bar0, size_t len,
 		    int prot, int flags, off_t off)
 {
@@ -121,20 +111,20 @@ TEST_F(dpy, config_identity_and_vendor_capability)
 {
 	int fd = self->fd;
 
-	EXPECT_EQ(0x000f1b36, cfg32(fd, &self->cfg, PCI_VENDOR_ID));
-	EXPECT_EQ(0x11001af4, cfg32(fd, &self->cfg, PCI_SUBSYSTEM_VENDOR_ID));
-	EXPECT_EQ(0x03800001, cfg32(fd, &self->cfg, PCI_CLASS_REVISION));
-	EXPECT_TRUE(cfg32(fd, &self->cfg, PCI_COMMAND) >> 16 &
+	EXPECT_EQ(0x000f1b36, cfg_read32(fd, PCI_VENDOR_ID));
+	EXPECT_EQ(0x11001af4, cfg_read32(fd, PCI_SUBSYSTEM_VENDOR_ID));
+	EXPECT_EQ(0x03800001, cfg_read32(fd, PCI_CLASS_REVISION));
+	EXPECT_TRUE(cfg_read32(fd, PCI_COMMAND) >> 16 &
 		    PCI_STATUS_CAP_LIST);
-	EXPECT_EQ(VENDOR_CAP, cfg32(fd, &self->cfg, PCI_CAPABILITY_LIST) & 0xff);
+	EXPECT_EQ(VENDOR_CAP, cfg_read32(fd, PCI_CAPABILITY_LIST) & 0xff);
 	/* vendor-specific, last in the list, 16 bytes */
-	EXPECT_EQ(0x00100009, cfg32(fd, &self->cfg, VENDOR_CAP) & 0xffffff);
-	EXPECT_EQ(FORMAT_XRGB8888, cfg32(fd, &self->cfg, VENDOR_CAP + 4));
-	EXPECT_EQ(variant->width, cfg32(fd, &self->cfg, VENDOR_CAP + 8));
-	EXPECT_EQ(variant->height, cfg32(fd, &self->cfg, VENDOR_CAP + 12));
+	EXPECT_EQ(0x00100009, cfg_read32(fd, VENDOR_CAP) & 0xffffff);
+	EXPECT_EQ(FORMAT_XRGB8888, cfg_read32(fd, VENDOR_CAP + 4));
+	EXPECT_EQ(variant->width, cfg_read32(fd, VENDOR_CAP + 8));
+	EXPECT_EQ(variant->height, cfg_read32(fd, VENDOR_CAP + 12));
 	/* BAR0: 32-bit prefetchable memory */
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(fd, &self->cfg, PCI_BASE_ADDRESS_0) & 0xf);
+		  cfg_read32(fd, PCI_BASE_ADDRESS_0) & 0xf);
 }
 
 TEST_F(dpy, bar0_sizing)
@@ -144,7 +134,7 @@ TEST_F(dpy, bar0_sizing)
 	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
 			       &ones, 4));
 	EXPECT_EQ(~(variant->fb_size - 1) | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
 }
 
 TEST_F(dpy, region_info)
@@ -530,49 +520,17 @@ TEST_F(dpy, reset_restores_config)
 	ASSERT_EQ(2, info_pwrite(self->fd, &self->cfg, PCI_COMMAND,
 			       &command, 2));
 	ASSERT_EQ(addr | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
 	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_RESET));
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
-	EXPECT_EQ(0, cfg32(self->fd, &self->cfg, PCI_COMMAND) & 0xffff);
+		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
+	EXPECT_EQ(0, cfg_read32(self->fd, PCI_COMMAND) & 0xffff);
 }
 
 /* no interrupts: every index has no vectors and no flags */
 TEST_F(dpy, irq_info_no_interrupts)
 {
-	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
-	struct vfio_irq_info info;
-	unsigned int i;
-
-	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_INFO, &dinfo));
-	for (i = 0; i < VFIO_PCI_NUM_IRQS; i++) {
-		info.argsz = sizeof(info);
-		info.index = i;
-		info.flags = 0xffffffff;
-		info.count = 7;
-		ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_IRQ_INFO, &info));
-		EXPECT_EQ(0, info.count);
-		EXPECT_EQ(0, info.flags);
-	}
-}
-
-TEST_F(dpy, irq_index_and_set_irqs_refused)
-{
-	struct vfio_device_info dinfo = { .argsz = sizeof(dinfo) };
-	struct vfio_irq_info info = { .argsz = sizeof(info) };
-	struct vfio_irq_set set = {
-		.argsz = sizeof(set),
-		.flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
-		.index = VFIO_PCI_INTX_IRQ_INDEX,
-		.count = 1,
-	};
-
-	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_GET_INFO, &dinfo));
-	info.index = VFIO_PCI_NUM_IRQS;
-	EXPECT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_GET_IRQ_INFO, &info));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, ioctl(self->fd, VFIO_DEVICE_SET_IRQS, &set));
-	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, irq_none(self->fd));
 }
 
 FIXTURE(mapped) {
