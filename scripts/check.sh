@@ -41,6 +41,9 @@ for s in $STACKS; do
 	echo "check: stack $s: booting VM"
 	start=$(date +%s)
 	for boot in 1 2; do
+		# a stack's boot runs 10 to 15 minutes (the nested QEMU alone
+		# takes 3 to 4); vm.sh's default limit is 15
+		VM_TIMEOUT=${VM_TIMEOUT:-1800} \
 		VM_APPEND=$(stack_cmdline "$s") "$TOP/scripts/vm.sh" "$RESULTS" \
 			"$TOP/scripts/guest-tests.sh" "$s" "$KDIR" "$CLIENT_KDIR" "$TESTDIR" \
 			"$RESULTS/$s" $(cat "$RESULTS/$s.tests") \

@@ -41,8 +41,15 @@ for impl in "$@"; do
 	"$TESTDIR/mdpy_bench" 0.1 > /dev/null || fail "mdpy_bench on $impl"
 	out=$("$TESTDIR/mdpy_bench" "$SECONDS_PER_RUN") || fail "mdpy_bench on $impl"
 	echo "$impl round=$round $out" >> "$OUTDIR/display.txt"
-	"$TESTDIR/mbochs_bench" 0.1 > /dev/null || fail "mbochs_bench on $impl"
-	out=$("$TESTDIR/mbochs_bench" "$SECONDS_PER_RUN") || fail "mbochs_bench on $impl"
+	# Upstream's mbochs corrupts memory when a plane is exported again
+	# after its dma-buf was released (KASAN: use-after-free, seen with
+	# mbochs_bench on the debug kernel): its export figure is not taken.
+	ops=
+	[ "$impl" = c ] && ops="first_touch dmabuf_read anon_read"
+	# shellcheck disable=SC2086
+	"$TESTDIR/mbochs_bench" 0.1 $ops > /dev/null || fail "mbochs_bench on $impl"
+	# shellcheck disable=SC2086
+	out=$("$TESTDIR/mbochs_bench" "$SECONDS_PER_RUN" $ops) || fail "mbochs_bench on $impl"
 	echo "$impl round=$round $out" >> "$OUTDIR/dmabuf.txt"
 	modules_unload $mods || fail "unloading the $impl samples"
 done

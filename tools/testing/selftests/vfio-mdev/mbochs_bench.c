@@ -12,11 +12,13 @@
  *                 dma-buf, a whole frame at a time; 0 when the dma-buf
  *                 cannot be mapped (upstream's mbochs)
  *   anon_read     the same copy out of anonymous memory (the floor)
- * Prints figures; never judges them.
+ * Prints figures; never judges them. With OPERATION names, only those run
+ * (the others print 0, as not measured).
  *
- * usage: mbochs_bench SECONDS
+ * usage: mbochs_bench SECONDS [OPERATION...]
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,16 +152,27 @@ static double copy_out(uint8_t *dst, const uint8_t *src, double secs)
 	return bytes / elapsed;
 }
 
+/* Whether @op is to run: named on the command line, or none named. */
+static bool wanted(int argc, char **argv, const char *op)
+{
+	int i;
+
+	for (i = 2; i < argc; i++)
+		if (!strcmp(argv[i], op))
+			return true;
+	return argc == 2;
+}
+
 int main(int argc, char **argv)
 {
-	double secs, touch, exports, dmabuf = 0, anon;
+	double secs, touch = 0, exports = 0, dmabuf = 0, anon = 0;
 	struct bench b;
 	uint8_t *dst, *src, *pixels;
 	uint32_t id;
 	int err, buf;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s SECONDS\n", argv[0]);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s SECONDS [OPERATION...]\n", argv[0]);
 		return 2;
 	}
 	secs = atof(argv[1]);
@@ -179,20 +192,25 @@ int main(int argc, char **argv)
 	memset(dst, 1, FRAME);
 	memset(src, 2, FRAME);
 
-	touch = first_touch(&b, secs);
-	exports = export(&b, secs);
-	id = plane_id(&b);
-	buf = ioctl(b.vd.device, VFIO_DEVICE_GET_GFX_DMABUF, &id);
-	if (buf < 0)
-		die("GET_GFX_DMABUF");
-	pixels = mmap(NULL, FRAME, PROT_READ, MAP_SHARED, buf, 0);
-	if (pixels != MAP_FAILED) {
-		memcpy(dst, pixels, FRAME);	/* fault the frame in */
-		dmabuf = copy_out(dst, pixels, secs);
-		munmap(pixels, FRAME);
+	if (wanted(argc, argv, "first_touch"))
+		touch = first_touch(&b, secs);
+	if (wanted(argc, argv, "export"))
+		exports = export(&b, secs);
+	if (wanted(argc, argv, "dmabuf_read")) {
+		id = plane_id(&b);
+		buf = ioctl(b.vd.device, VFIO_DEVICE_GET_GFX_DMABUF, &id);
+		if (buf < 0)
+			die("GET_GFX_DMABUF");
+		pixels = mmap(NULL, FRAME, PROT_READ, MAP_SHARED, buf, 0);
+		if (pixels != MAP_FAILED) {
+			memcpy(dst, pixels, FRAME);	/* fault the frame in */
+			dmabuf = copy_out(dst, pixels, secs);
+			munmap(pixels, FRAME);
+		}
+		close(buf);
 	}
-	close(buf);
-	anon = copy_out(dst, src, secs);
+	if (wanted(argc, argv, "anon_read"))
+		anon = copy_out(dst, src, secs);
 	printf("first_touch=%.0f export=%.0f dmabuf_read=%.0f anon_read=%.0f\n",
 	       touch, exports, dmabuf, anon);
 	vfio_close_mdev(&b.vd);
