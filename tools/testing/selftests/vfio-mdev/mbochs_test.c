@@ -281,13 +281,13 @@ TEST_F(bochs, config_identity)
 {
 	int fd = self->fd;
 
-	EXPECT_EQ(0x11111234, cfg_read32(fd, PCI_VENDOR_ID));
-	EXPECT_EQ(0x11001af4, cfg_read32(fd, PCI_SUBSYSTEM_VENDOR_ID));
-	EXPECT_EQ(0x03800001, cfg_read32(fd, PCI_CLASS_REVISION));
+	EXPECT_EQ(0x11111234, info_read32(fd, &self->cfg, PCI_VENDOR_ID));
+	EXPECT_EQ(0x11001af4, info_read32(fd, &self->cfg, PCI_SUBSYSTEM_VENDOR_ID));
+	EXPECT_EQ(0x03800001, info_read32(fd, &self->cfg, PCI_CLASS_REVISION));
 	/* BAR0: 32-bit prefetchable memory; BAR2: 32-bit memory */
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(fd, PCI_BASE_ADDRESS_0) & 0xf);
-	EXPECT_EQ(0, cfg_read32(fd, PCI_BASE_ADDRESS_2) & 0xf);
+		  info_read32(fd, &self->cfg, PCI_BASE_ADDRESS_0) & 0xf);
+	EXPECT_EQ(0, info_read32(fd, &self->cfg, PCI_BASE_ADDRESS_2) & 0xf);
 }
 
 TEST_F(bochs, bar_sizing)
@@ -300,8 +300,8 @@ TEST_F(bochs, bar_sizing)
 	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_2,
 				 &ones, 4));
 	EXPECT_EQ(~(vram - 1) | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
-	EXPECT_EQ(0xfffff000, cfg_read32(self->fd, PCI_BASE_ADDRESS_2));
+		  info_read32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+	EXPECT_EQ(0xfffff000, info_read32(self->fd, &self->cfg, PCI_BASE_ADDRESS_2));
 }
 
 TEST_F(bochs, region_info)

@@ -313,6 +313,17 @@ ssize_t info_pwrite(int fd, const struct vfio_region_info *info, uint64_t off,
 	return n < 0 ? -errno : n;
 }
 
+uint32_t info_read32(int fd, const struct vfio_region_info *info,
+		     unsigned int off)
+{
+	uint32_t v;
+	ssize_t n = info_pread(fd, info, off, &v, 4);
+
+	if (n != 4)
+		io_failed("info_read32", off, n);
+	return v;
+}
+
 uint32_t cfg_read32(int fd, unsigned int off)
 {
 	uint32_t v;

@@ -89,6 +89,9 @@ ssize_t region_write(int fd, int index, uint64_t off, const void *buf,
 uint8_t bar_read8(int fd, int bar, unsigned int reg);
 void bar_write8(int fd, int bar, unsigned int reg, uint8_t val);
 uint32_t cfg_read32(int fd, unsigned int off);
+/* 4 bytes at @off of the region @info describes (its own offset) */
+uint32_t info_read32(int fd, const struct vfio_region_info *info,
+		     unsigned int off);
 uint16_t cfg_read16(int fd, unsigned int off);
 void cfg_write32(int fd, unsigned int off, uint32_t val);
 

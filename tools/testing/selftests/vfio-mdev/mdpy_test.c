@@ -111,20 +111,20 @@ TEST_F(dpy, config_identity_and_vendor_capability)
 {
 	int fd = self->fd;
 
-	EXPECT_EQ(0x000f1b36, cfg_read32(fd, PCI_VENDOR_ID));
-	EXPECT_EQ(0x11001af4, cfg_read32(fd, PCI_SUBSYSTEM_VENDOR_ID));
-	EXPECT_EQ(0x03800001, cfg_read32(fd, PCI_CLASS_REVISION));
-	EXPECT_TRUE(cfg_read32(fd, PCI_COMMAND) >> 16 &
+	EXPECT_EQ(0x000f1b36, info_read32(fd, &self->cfg, PCI_VENDOR_ID));
+	EXPECT_EQ(0x11001af4, info_read32(fd, &self->cfg, PCI_SUBSYSTEM_VENDOR_ID));
+	EXPECT_EQ(0x03800001, info_read32(fd, &self->cfg, PCI_CLASS_REVISION));
+	EXPECT_TRUE(info_read32(fd, &self->cfg, PCI_COMMAND) >> 16 &
 		    PCI_STATUS_CAP_LIST);
-	EXPECT_EQ(VENDOR_CAP, cfg_read32(fd, PCI_CAPABILITY_LIST) & 0xff);
+	EXPECT_EQ(VENDOR_CAP, info_read32(fd, &self->cfg, PCI_CAPABILITY_LIST) & 0xff);
 	/* vendor-specific, last in the list, 16 bytes */
-	EXPECT_EQ(0x00100009, cfg_read32(fd, VENDOR_CAP) & 0xffffff);
-	EXPECT_EQ(FORMAT_XRGB8888, cfg_read32(fd, VENDOR_CAP + 4));
-	EXPECT_EQ(variant->width, cfg_read32(fd, VENDOR_CAP + 8));
-	EXPECT_EQ(variant->height, cfg_read32(fd, VENDOR_CAP + 12));
+	EXPECT_EQ(0x00100009, info_read32(fd, &self->cfg, VENDOR_CAP) & 0xffffff);
+	EXPECT_EQ(FORMAT_XRGB8888, info_read32(fd, &self->cfg, VENDOR_CAP + 4));
+	EXPECT_EQ(variant->width, info_read32(fd, &self->cfg, VENDOR_CAP + 8));
+	EXPECT_EQ(variant->height, info_read32(fd, &self->cfg, VENDOR_CAP + 12));
 	/* BAR0: 32-bit prefetchable memory */
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(fd, PCI_BASE_ADDRESS_0) & 0xf);
+		  info_read32(fd, &self->cfg, PCI_BASE_ADDRESS_0) & 0xf);
 }
 
 TEST_F(dpy, bar0_sizing)
@@ -134,7 +134,7 @@ TEST_F(dpy, bar0_sizing)
 	ASSERT_EQ(4, info_pwrite(self->fd, &self->cfg, PCI_BASE_ADDRESS_0,
 			       &ones, 4));
 	EXPECT_EQ(~(variant->fb_size - 1) | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
+		  info_read32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
 }
 
 TEST_F(dpy, region_info)
@@ -520,11 +520,11 @@ TEST_F(dpy, reset_restores_config)
 	ASSERT_EQ(2, info_pwrite(self->fd, &self->cfg, PCI_COMMAND,
 			       &command, 2));
 	ASSERT_EQ(addr | PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
+		  info_read32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
 	ASSERT_EQ(0, ioctl(self->fd, VFIO_DEVICE_RESET));
 	EXPECT_EQ(PCI_BASE_ADDRESS_MEM_PREFETCH,
-		  cfg_read32(self->fd, PCI_BASE_ADDRESS_0));
-	EXPECT_EQ(0, cfg_read32(self->fd, PCI_COMMAND) & 0xffff);
+		  info_read32(self->fd, &self->cfg, PCI_BASE_ADDRESS_0));
+	EXPECT_EQ(0, info_read32(self->fd, &self->cfg, PCI_COMMAND) & 0xffff);
 }
 
 /* no interrupts: every index has no vectors and no flags */
