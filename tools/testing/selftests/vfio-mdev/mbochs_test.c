@@ -136,6 +136,20 @@ static int get_dmabuf(int fd, uint32_t id)
 	return buf < 0 ? -errno : buf;
 }
 
+/*
+ * Turns the display on in 640x480 and exports its plane: the dma-buf's
+ * descriptor, or -errno.
+ */
+static int export_vga(int fd, const struct vfio_region_info *mmio)
+{
+	struct vfio_device_gfx_plane_info plane;
+	int err;
+
+	set_mode(fd, mmio, 640, 480, 0);
+	err = primary_plane(fd, &plane);
+	return err ? err : get_dmabuf(fd, plane.dmabuf_id);
+}
+
 /* An EDID blob a guest accepts: one block, the header, a good checksum. */
 static void edid_block(uint8_t *blob)
 {
@@ -631,12 +645,9 @@ TEST_F(bochs, dmabuf_of_unknown_id)
 /* the dma-buf's size is the plane's */
 TEST_F(bochs, dmabuf_size)
 {
-	struct vfio_device_gfx_plane_info plane;
 	int buf;
 
-	set_mode(self->fd, &self->mmio, 640, 480, 0);
-	ASSERT_EQ(0, primary_plane(self->fd, &plane));
-	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	buf = export_vga(self->fd, &self->mmio);
 	ASSERT_LE(0, buf);
 	EXPECT_EQ(640 * 480 * 4, lseek(buf, 0, SEEK_END));
 	close(buf);
@@ -733,12 +744,9 @@ TEST_F(bochs, dmabuf_outlives_the_instance)
  */
 TEST_F(bochs, dmabuf_holds_the_module)
 {
-	struct vfio_device_gfx_plane_info plane;
 	int buf;
 
-	set_mode(self->fd, &self->mmio, 640, 480, 0);
-	ASSERT_EQ(0, primary_plane(self->fd, &plane));
-	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	buf = export_vga(self->fd, &self->mmio);
 	ASSERT_LE(0, buf);
 	vfio_close_mdev(&self->vd);
 	self->owner = 0;
@@ -757,16 +765,13 @@ TEST_F(bochs, dmabuf_holds_the_module)
  */
 TEST_F(bochs, dmabuf_imported_by_vgem)
 {
-	struct vfio_device_gfx_plane_info plane;
 	struct drm_prime_handle first = { 0 }, again = { 0 };
 	struct drm_gem_close gem = { 0 };
 	int drm, buf;
 
 	drm = open_vgem();
 	ASSERT_LE(0, drm);
-	set_mode(self->fd, &self->mmio, 640, 480, 0);
-	ASSERT_EQ(0, primary_plane(self->fd, &plane));
-	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	buf = export_vga(self->fd, &self->mmio);
 	ASSERT_LE(0, buf);
 	first.fd = buf;
 	ASSERT_EQ(0, ioctl(drm, DRM_IOCTL_PRIME_FD_TO_HANDLE, &first));
@@ -830,9 +835,7 @@ TEST_F(bochs, mode_change_keeps_old_dmabuf)
 	uint32_t *pixels;
 	int buf;
 
-	set_mode(self->fd, &self->mmio, 640, 480, 0);
-	ASSERT_EQ(0, primary_plane(self->fd, &plane));
-	buf = get_dmabuf(self->fd, plane.dmabuf_id);
+	buf = export_vga(self->fd, &self->mmio);
 	ASSERT_LE(0, buf);
 	pixels = mmap(NULL, fb, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, pixels);
