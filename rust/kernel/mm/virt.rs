@@ -138,8 +138,7 @@ impl VmaNew {
     /// the handler).
     ///
     /// Call it at most once per VMA. If the driver's `mmap` fails after it, the binding that
-    /// called the driver gives `data`'s reference back (see
-    /// [`VmaNew::close_after_failed_mmap`]).
+    /// called the driver closes the VMA itself, which gives `data`'s reference back.
     pub fn set_page_fault<H: PageFaultHandler>(&self, data: Arc<H::Data>) -> Result {
         if !self.is_shared() {
             return Err(EINVAL);
