@@ -885,12 +885,8 @@ fn mdev_device_remove(mdev: *mut bindings::mdev_device) -> Result {
             return Err(ENODEV);
         }
         // SAFETY: `mdev` is on the list, so it is live; `active` is only changed under the lock.
-        unsafe {
-            if !(*mdev).active {
-                return Err(EAGAIN);
-            }
-            (*mdev).active = false;
-        }
+        // The caller saw it set and removed the `remove` file, so no other writer gets here.
+        unsafe { (*mdev).active = false };
     }
     // SAFETY: The sysfs write holds a reference on the device; its type and parent outlive it.
     unsafe {
