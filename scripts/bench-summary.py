@@ -166,8 +166,8 @@ def main():
         if scale > 1 and cols["rust"]:
             line += f" {floor / stats(cols['rust'])[0]:10.3f}"
         print(line)
-    print("  n/a: not measured: upstream's mbochs refuses to map its dma-bufs, and exporting")
-    print("  a plane again after its dma-buf was released corrupts memory (KASAN);")
+    print("  n/a: not measured: upstream's mbochs refuses to map its dma-bufs, and each of its")
+    print("  GET_GFX_DMABUF descriptors lacks a reference, so a close frees the dma-buf (KASAN);")
     print("  export is query + GET_GFX_DMABUF + close; floor: memcpy out of anonymous memory")
 
     saved = {"clock": a.clock, "kernel": a.kernel, "commit": a.commit,

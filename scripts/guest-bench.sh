@@ -41,9 +41,10 @@ for impl in "$@"; do
 	"$TESTDIR/mdpy_bench" 0.1 > /dev/null || fail "mdpy_bench on $impl"
 	out=$("$TESTDIR/mdpy_bench" "$SECONDS_PER_RUN") || fail "mdpy_bench on $impl"
 	echo "$impl round=$round $out" >> "$OUTDIR/display.txt"
-	# Upstream's mbochs corrupts memory when a plane is exported again
-	# after its dma-buf was released (KASAN: use-after-free, seen with
-	# mbochs_bench on the debug kernel): its export figure is not taken.
+	# Upstream's mbochs cannot map its dma-bufs, and its GET_GFX_DMABUF
+	# hands out a descriptor without taking a reference: closing it frees
+	# the dma-buf (KASAN use-after-free on the debug kernel, in the loop
+	# and with a first descriptor held open alike). No export figure.
 	ops=
 	[ "$impl" = c ] && ops="first_touch dmabuf_read anon_read"
 	# shellcheck disable=SC2086
