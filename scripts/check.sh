@@ -37,6 +37,12 @@ if grep -qx mdev_qemu_test.sh "$RESULTS"/*.tests; then
 	echo "check: the nested guest's kernel (bench flavor)"
 	MDEV_FLAVOR=bench "$TOP/scripts/kernel.sh"
 fi
+# The guest does not inherit this environment: the test knobs it honours
+# are handed over in a file beside the results.
+: > "$RESULTS/guest.env"
+for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_RACE_SECONDS; do
+	[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}" >> "$RESULTS/guest.env"
+done
 for s in $STACKS; do
 	echo "check: stack $s: booting VM"
 	start=$(date +%s)

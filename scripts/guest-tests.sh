@@ -84,9 +84,16 @@ notrun() {
 	done < <(sed 's/#.*//' "$DEVIATIONS")
 }
 
+# the test knobs the host was given (scripts/check.sh)
+# shellcheck disable=SC1091
+[ -f "$(dirname "$OUTDIR")/guest.env" ] && . "$(dirname "$OUTDIR")/guest.env"
+
 for t in $TESTS; do
+	# the fuzzer runs four samples of a million operations each
+	limit=600
+	[ "$t" = mdev_fuzz_test.sh ] && limit=2400
 	# shellcheck disable=SC2046
-	timeout 600 "$TESTDIR/$t" $(notrun "$t") > "$OUTDIR/$t.tap" 2>&1
+	timeout $limit "$TESTDIR/$t" $(notrun "$t") > "$OUTDIR/$t.tap" 2>&1
 	echo "$t exit=$?" >> "$OUTDIR/exit-codes"
 	# a test binary must clean up after itself: report and remove leftovers
 	for d in /sys/bus/mdev/devices/*; do

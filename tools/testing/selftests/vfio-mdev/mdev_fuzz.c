@@ -1,0 +1,1348 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Operation fuzzer for mdev vendor samples: random, seeded sequences of what
+ * a hostile VMM can do to an instance, each answer checked against the
+ * errnos the VFIO uAPI and upstream allow for that request.
+ *
+ * One run fuzzes one sample with several worker processes, each on its own
+ * instance. One worker is killed at random points and started again on the
+ * same instance with the next seed. Operations: every VFIO_DEVICE_* ioctl
+ * and VFIO_DEVICE_FEATURE (migration included) with random argsz, flags,
+ * indexes, counts and data (eventfds, closed fds, fds of the wrong type),
+ * pread/pwrite across and between regions, mmap/munmap/touches of random
+ * ranges and protections, plane queries and dma-buf exports (mapped and
+ * read), migration state changes with random and truncated streams, resets,
+ * reopening the device, and writes of random bytes to the sysfs files of
+ * the sample's types and instances. After the run the instances are
+ * removed, the types' available_instances must be back, and a fresh
+ * instance must still answer a known-good sequence.
+ *
+ * A worker stops at the first answer outside the allowed set and prints its
+ * seed and operation index: "mdev_fuzz -s SEED -n OPS TYPE" replays the same
+ * sequence (in one worker, never killed).
+ *
+ * usage: mdev_fuzz [-n OPS] [-w WORKERS] [-s SEED] [-q] TYPE [TYPE...]
+ *   OPS      operations per sample over all workers (default 10000)
+ *   WORKERS  processes per sample (default 3; the last one is the one
+ *            killed and restarted, unless there is only one)
+ *   SEED     the first worker's seed (default: from the clock, printed)
+ *   TYPE     a type of the sample (e.g. mtty-1); the first is fuzzed, the
+ *            others are where random creates may land
+ * Exit code 0 when every answer was allowed and the sample still works.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <linux/vfio.h>
+
+#include "../kselftest.h"
+#include "mdev_util.h"
+
+#define MAX_REGIONS	16
+#define MAX_MAPS	8
+#define MAX_BUFS	4
+#define MAX_SCRATCH	2
+#define ARG_SIZE	(64 * 1024)
+#define PAGE		4096UL
+
+/* Request kinds, each with its allowed errnos (bit n: errno n). */
+enum kind {
+	K_DEVICE_INFO, K_REGION_INFO, K_IRQ_INFO, K_SET_IRQS, K_RESET,
+	K_PLANE, K_DMABUF, K_DMABUF_MAP, K_PREAD, K_PWRITE, K_MMAP, K_TOUCH,
+	K_MUNMAP, K_MIG_STATE, K_MIG_DATA, K_FEATURE, K_OTHER_IOCTL,
+	K_MODE, K_REOPEN, K_SYSFS_CREATE, K_SYSFS_REMOVE, K_SYSFS_ATTR, K_COUNT
+};
+
+static const char *const kind_name[K_COUNT] = {
+	"device_info", "region_info", "irq_info", "set_irqs", "reset",
+	"plane_query", "get_dmabuf", "dmabuf_mmap", "pread", "pwrite", "mmap",
+	"touch", "munmap", "mig_state", "mig_data", "feature", "other_ioctl",
+	"bochs_mode", "reopen", "sysfs_create", "sysfs_remove", "sysfs_attr",
+};
+
+/* relative frequency of each kind */
+static const unsigned int kind_weight[K_COUNT] = {
+	[K_DEVICE_INFO] = 4, [K_REGION_INFO] = 10, [K_IRQ_INFO] = 6,
+	[K_SET_IRQS] = 10, [K_RESET] = 2, [K_PLANE] = 6, [K_DMABUF] = 4,
+	[K_DMABUF_MAP] = 2, [K_PREAD] = 14, [K_PWRITE] = 14, [K_MMAP] = 4,
+	[K_TOUCH] = 8, [K_MUNMAP] = 3, [K_MIG_STATE] = 5, [K_MIG_DATA] = 5,
+	[K_FEATURE] = 5, [K_OTHER_IOCTL] = 4, [K_MODE] = 3,
+	/* the slow ones: a few per thousand */
+	[K_REOPEN] = 1, [K_SYSFS_CREATE] = 1, [K_SYSFS_REMOVE] = 1,
+	[K_SYSFS_ATTR] = 1,
+};
+
+#define E(x)	((__uint128_t)1 << (x))
+/*
+ * The errnos each request may answer. EFAULT only where the fuzzer passed a
+ * bad pointer (added per call). Anything else, ENOMEM included (the guest
+ * has plenty), is a failure.
+ */
+static const __uint128_t kind_allowed[K_COUNT] = {
+	[K_DEVICE_INFO] = E(EINVAL),
+	[K_REGION_INFO] = E(EINVAL),
+	[K_IRQ_INFO] = E(EINVAL),
+	/* EBADF: a closed fd as eventfd; EINVAL: a file that is no eventfd */
+	[K_SET_IRQS] = E(EINVAL) | E(EBADF) | E(ENOTTY),
+	[K_RESET] = E(ENOTTY) | E(EINVAL),
+	/* no display: ENOTTY; plane or flags it does not have: EINVAL */
+	[K_PLANE] = E(EINVAL) | E(ENOTTY),
+	/* unknown id: ENOENT (upstream mbochs) or EINVAL */
+	[K_DMABUF] = E(EINVAL) | E(ENOENT) | E(ENOTTY),
+	[K_DMABUF_MAP] = E(EINVAL) | E(EACCES),
+	[K_PREAD] = E(EINVAL),
+	[K_PWRITE] = E(EINVAL),
+	/*
+	 * not mappable: EINVAL; beyond the region or wrong protection; an
+	 * offset the core's page offset cannot hold: EOVERFLOW
+	 */
+	[K_MMAP] = E(EINVAL) | E(EACCES) | E(ENODEV) | E(ENOMEM) | E(ENXIO) |
+		   E(EOVERFLOW),
+	[K_TOUCH] = 0,
+	[K_MUNMAP] = 0,
+	/* no migration: ENOTTY; an arc the FSM does not have: EINVAL */
+	[K_MIG_STATE] = E(EINVAL) | E(ENOTTY),
+	/*
+	 * a stream the device rejects, or one in the wrong state; EBADF: a
+	 * read of the resume file or a write of the save file (one-way files)
+	 */
+	[K_MIG_DATA] = E(EINVAL) | E(ENOSPC) | E(EFBIG) | E(ENODEV) |
+		       E(ENOMSG) | E(EBADF),
+	/*
+	 * the dirty-logging features carry user pointers (random here):
+	 * EFAULT; more ranges than the core takes: E2BIG
+	 */
+	[K_FEATURE] = E(EINVAL) | E(ENOTTY) | E(EFAULT) | E(E2BIG),
+	[K_OTHER_IOCTL] = E(EINVAL) | E(ENOTTY),
+	[K_MODE] = 0,
+	[K_REOPEN] = 0,
+	/* a string that is no UUID, one in use, no room left */
+	[K_SYSFS_CREATE] = E(EINVAL) | E(EEXIST) | E(ENOSPC) | E(EUSERS),
+	/* removal in progress: EAGAIN; already gone: ENODEV, ENOENT */
+	[K_SYSFS_REMOVE] = E(EINVAL) | E(ENODEV) | E(ENOENT) | E(EAGAIN),
+	/* read-only: EACCES; what the attribute does not take: EINVAL */
+	[K_SYSFS_ATTR] = E(EACCES) | E(EINVAL) | E(EPERM) | E(EIO) |
+			 E(ENODEV) | E(ENOENT),
+};
+
+/* What one sample's upstream answers beyond the uAPI's errnos. */
+static const struct {
+	const char *type_prefix;
+	enum kind kind;
+	__uint128_t errnos;
+} sample_allowed[] = {
+	/* upstream mtty answers every failed access with EFAULT */
+	{ "mtty-", K_PREAD, E(EFAULT) },
+	{ "mtty-", K_PWRITE, E(EFAULT) },
+	/* and a resume stream longer than its state with ENOMEM */
+	{ "mtty-", K_MIG_DATA, E(ENOMEM) },
+};
+
+/* per-worker tallies, in memory shared with the parent */
+struct tally {
+	uint64_t ops;
+	uint64_t kind_ops[K_COUNT];
+	uint64_t kind_ok[K_COUNT];
+	__uint128_t errnos;		/* bit n: errno n seen */
+	uint64_t kills;
+	int failed;
+};
+
+struct map {
+	uint8_t *addr;
+	size_t len;
+	int prot;
+};
+
+struct fuzz {
+	uint64_t rng;
+	uint64_t op;
+	uint64_t seed;
+	const char *type;
+	char **types;
+	int ntypes;
+	char uuid[UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+	struct vfio_device_info info;
+	struct vfio_region_info reg[MAX_REGIONS];
+	unsigned int nregions;
+	struct map maps[MAX_MAPS];
+	int bufs[MAX_BUFS];
+	uint32_t plane_id;
+	int mig_fd;
+	uint8_t stream[4096];
+	size_t stream_len;
+	char scratch[MAX_SCRATCH][UUID_STR_LEN + 1];
+	int efd, pipe_r, pipe_w, closed_fd;
+	uint8_t *arg;		/* ARG_SIZE bytes for ioctl arguments */
+	__uint128_t allowed[K_COUNT];
+	struct tally *t;
+};
+
+static bool quiet;
+
+/* splitmix64 */
+static uint64_t rnd(struct fuzz *f)
+{
+	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t below(struct fuzz *f, uint64_t n)
+{
+	return n ? rnd(f) % n : 0;
+}
+
+static bool chance(struct fuzz *f, unsigned int percent)
+{
+	return below(f, 100) < percent;
+}
+
+/* A length biased to small and boundary values, at most @max. */
+static uint32_t some_size(struct fuzz *f, uint32_t max)
+{
+	static const uint32_t edges[] = { 0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32 };
+
+	switch (below(f, 4)) {
+	case 0:
+		return edges[below(f, ARRAY_SIZE(edges))] % (max + 1);
+	case 1:
+		return below(f, 256) % (max + 1);
+	default:
+		return below(f, (uint64_t)max + 1);
+	}
+}
+
+static void fill(struct fuzz *f, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	uint64_t r = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!(i & 7))
+			r = rnd(f);
+		p[i] = r >> (8 * (i & 7));
+	}
+}
+
+static void __printf(3, 4) __noreturn
+fail(struct fuzz *f, enum kind k, const char *fmt, ...);
+
+static void fail(struct fuzz *f, enum kind k, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# FAIL %s seed=%llu op=%llu %s: ", f->type,
+	       (unsigned long long)f->seed, (unsigned long long)f->op,
+	       kind_name[k]);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	f->t->failed = 1;
+	exit(1);
+}
+
+/*
+ * Checks the answer @ret (a syscall's return, errno set when negative) of
+ * request @k, which may also fail with the errnos in @extra. True on
+ * success.
+ */
+static bool check(struct fuzz *f, enum kind k, long ret, __uint128_t extra,
+		  const char *what)
+{
+	int e = errno;
+
+	f->t->kind_ops[k]++;
+	if (ret >= 0) {
+		f->t->kind_ok[k]++;
+		return true;
+	}
+	if (e <= 0 || e >= 128 || !((f->allowed[k] | extra) & E(e)))
+		fail(f, k, "%s: errno %d (%s) not allowed", what, e,
+		     strerror(e));
+	f->t->errnos |= E(e);
+	return false;
+}
+
+/* Either the argument buffer or, sometimes, an address that faults. */
+static void *arg_or_bad(struct fuzz *f, __uint128_t *extra)
+{
+	if (chance(f, 3)) {
+		*extra |= E(EFAULT);
+		return chance(f, 50) ? NULL : (void *)(uintptr_t)0x10;
+	}
+	return f->arg;
+}
+
+/* A plausible argsz: the struct's, a bit less or more, or anything. */
+static uint32_t some_argsz(struct fuzz *f, uint32_t minsz)
+{
+	switch (below(f, 6)) {
+	case 0:
+		return some_size(f, minsz);
+	case 1:
+		return below(f, ARG_SIZE + 1);
+	case 2:
+		return rnd(f);	/* larger than any buffer */
+	default:
+		return minsz + some_size(f, 64);
+	}
+}
+
+static int device_fd(struct fuzz *f)
+{
+	return f->vd.device;
+}
+
+/* -- setup ------------------------------------------------------------- */
+
+static int open_instance(struct fuzz *f)
+{
+	unsigned int i;
+	int err;
+
+	err = vfio_open_mdev(f->uuid, &f->vd);
+	if (err)
+		return err;
+	f->info.argsz = sizeof(f->info);
+	if (ioctl(f->vd.device, VFIO_DEVICE_GET_INFO, &f->info))
+		return -errno;
+	f->nregions = f->info.num_regions < MAX_REGIONS ?
+		      f->info.num_regions : MAX_REGIONS;
+	for (i = 0; i < f->nregions; i++) {
+		err = region_info(f->vd.device, i, &f->reg[i]);
+		if (err == -EINVAL) {	/* an index it does not implement */
+			memset(&f->reg[i], 0, sizeof(f->reg[i]));
+			f->reg[i].offset = REGION_OFFSET(i);
+			continue;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* An offset into region @i, or near it, or anywhere. */
+static uint64_t some_offset(struct fuzz *f, unsigned int *region)
+{
+	unsigned int i = below(f, f->nregions + 2);
+	uint64_t base = i < f->nregions ? f->reg[i].offset : REGION_OFFSET(i);
+	uint64_t size = i < f->nregions ? f->reg[i].size : PAGE;
+
+	*region = i;
+	switch (below(f, 8)) {
+	case 0:
+		return rnd(f);
+	case 1:
+		return base + size - below(f, 8);	/* across the end */
+	case 2:
+		return base + size + below(f, 64);
+	default:
+		return base + below(f, size ? size : 1);
+	}
+}
+
+/* -- requests ---------------------------------------------------------- */
+
+static void do_device_info(struct fuzz *f)
+{
+	struct vfio_device_info *info = (void *)f->arg;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, 64);
+	info->argsz = some_argsz(f, sizeof(*info));
+	if (info->argsz > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_INFO, p);
+	if (check(f, K_DEVICE_INFO, ret, extra, "GET_INFO") && p == f->arg &&
+	    (info->num_regions != f->info.num_regions ||
+	     info->num_irqs != f->info.num_irqs))
+		fail(f, K_DEVICE_INFO, "regions %u irqs %u, first %u %u",
+		     info->num_regions, info->num_irqs, f->info.num_regions,
+		     f->info.num_irqs);
+}
+
+/* Walks a capability chain the device wrote into @info: it must stay inside. */
+static void check_caps(struct fuzz *f, struct vfio_region_info *info)
+{
+	uint32_t off = info->cap_offset, seen = 0;
+	struct vfio_info_cap_header *h;
+
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS) || !off ||
+	    info->argsz > ARG_SIZE)
+		return;
+	while (off) {
+		if (off < sizeof(*info) || off + sizeof(*h) > info->argsz ||
+		    ++seen > 16)
+			fail(f, K_REGION_INFO, "capability at %u, argsz %u", off,
+			     info->argsz);
+		h = (void *)((uint8_t *)info + off);
+		if (h->next && h->next <= off)
+			fail(f, K_REGION_INFO, "capability chain loops at %u",
+			     off);
+		off = h->next;
+	}
+}
+
+static void do_region_info(struct fuzz *f)
+{
+	struct vfio_region_info *info = (void *)f->arg;
+	uint32_t asked;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, 128);
+	info->argsz = asked = some_argsz(f, sizeof(*info));
+	info->index = chance(f, 80) ? below(f, f->nregions + 2) : rnd(f);
+	if (asked > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_REGION_INFO, p);
+	if (!check(f, K_REGION_INFO, ret, extra, "GET_REGION_INFO") ||
+	    p != f->arg)
+		return;
+	if (asked < sizeof(*info))
+		fail(f, K_REGION_INFO, "argsz %u accepted", asked);
+	if (info->argsz < asked && info->argsz < sizeof(*info))
+		fail(f, K_REGION_INFO, "argsz shrank to %u", info->argsz);
+	if (info->argsz <= asked)
+		check_caps(f, info);
+}
+
+static void do_irq_info(struct fuzz *f)
+{
+	struct vfio_irq_info *info = (void *)f->arg;
+	uint32_t asked;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, 64);
+	info->argsz = asked = some_argsz(f, sizeof(*info));
+	info->index = chance(f, 80) ? below(f, f->info.num_irqs + 2) : rnd(f);
+	if (asked > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_IRQ_INFO, p);
+	if (check(f, K_IRQ_INFO, ret, extra, "GET_IRQ_INFO") && p == f->arg &&
+	    asked < sizeof(*info))
+		fail(f, K_IRQ_INFO, "argsz %u accepted", asked);
+}
+
+/* An fd to pass as an eventfd: a real one, closed, of the wrong type, -1. */
+static int32_t some_eventfd(struct fuzz *f)
+{
+	switch (below(f, 6)) {
+	case 0:
+		return f->closed_fd;
+	case 1:
+		return f->pipe_r;
+	case 2:
+		return -1;
+	case 3:
+		return rnd(f);
+	default:
+		return f->efd;
+	}
+}
+
+static void do_set_irqs(struct fuzz *f)
+{
+	struct vfio_irq_set *set = (void *)f->arg;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	unsigned int i, n;
+	long ret;
+
+	fill(f, f->arg, 256);
+	if (chance(f, 40)) {
+		/* well formed: trigger eventfds, or none (disable) */
+		set->index = below(f, f->info.num_irqs + 1);
+		set->start = 0;
+		set->count = below(f, 3);
+		set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
+			     (set->count ? VFIO_IRQ_SET_DATA_EVENTFD :
+			      VFIO_IRQ_SET_DATA_NONE);
+		set->argsz = sizeof(*set) + 4 * set->count;
+		for (i = 0; i < set->count; i++)
+			((int32_t *)set->data)[i] = chance(f, 80) ? f->efd : -1;
+		ret = ioctl(device_fd(f), VFIO_DEVICE_SET_IRQS, set);
+		check(f, K_SET_IRQS, ret, 0, "SET_IRQS (well formed)");
+		return;
+	}
+	set->argsz = some_argsz(f, sizeof(*set) + 16);
+	set->flags = chance(f, 80) ?
+		     (1U << below(f, 3)) | (1U << (below(f, 3) + 5)) :
+		     (uint32_t)rnd(f);
+	set->index = chance(f, 80) ? below(f, f->info.num_irqs + 2) : rnd(f);
+	set->start = chance(f, 70) ? below(f, 3) : rnd(f);
+	set->count = chance(f, 70) ? below(f, 4) : rnd(f);
+	n = set->count < 16 ? set->count : 16;
+	if (set->flags & VFIO_IRQ_SET_DATA_EVENTFD)
+		for (i = 0; i < n; i++)
+			((int32_t *)set->data)[i] = some_eventfd(f);
+	if (set->argsz > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_SET_IRQS, p);
+	check(f, K_SET_IRQS, ret, extra, "SET_IRQS");
+}
+
+static void do_reset(struct fuzz *f)
+{
+	long ret = ioctl(device_fd(f), VFIO_DEVICE_RESET);
+
+	/* a device that says it resets must */
+	check(f, K_RESET, ret,
+	      0, f->info.flags & VFIO_DEVICE_FLAGS_RESET ? "RESET" : "RESET?");
+	if (ret && (f->info.flags & VFIO_DEVICE_FLAGS_RESET))
+		fail(f, K_RESET, "errno %d with VFIO_DEVICE_FLAGS_RESET", errno);
+}
+
+static void do_plane(struct fuzz *f)
+{
+	struct vfio_device_gfx_plane_info *pl = (void *)f->arg;
+	static const uint32_t flags[] = {
+		VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_DMABUF,
+		VFIO_GFX_PLANE_TYPE_PROBE | VFIO_GFX_PLANE_TYPE_REGION,
+		VFIO_GFX_PLANE_TYPE_DMABUF, VFIO_GFX_PLANE_TYPE_REGION,
+		VFIO_GFX_PLANE_TYPE_PROBE, 0,
+	};
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, sizeof(*pl) + 16);
+	pl->argsz = some_argsz(f, sizeof(*pl));
+	pl->flags = chance(f, 85) ? flags[below(f, 6)] : rnd(f);
+	pl->drm_plane_type = chance(f, 80) ? 1 + below(f, 3) : rnd(f);
+	if (pl->argsz > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_QUERY_GFX_PLANE, p);
+	if (check(f, K_PLANE, ret, extra, "QUERY_GFX_PLANE") && p == f->arg &&
+	    (pl->flags & VFIO_GFX_PLANE_TYPE_DMABUF) &&
+	    !(pl->flags & VFIO_GFX_PLANE_TYPE_PROBE) && pl->dmabuf_id)
+		f->plane_id = pl->dmabuf_id;
+}
+
+static void keep_buf(struct fuzz *f, int fd)
+{
+	unsigned int i = below(f, MAX_BUFS);
+
+	if (f->bufs[i] >= 0)
+		close(f->bufs[i]);
+	f->bufs[i] = fd;
+}
+
+static void do_dmabuf(struct fuzz *f)
+{
+	uint32_t id = chance(f, 70) ? f->plane_id : (uint32_t)below(f, 8);
+	__uint128_t extra = 0;
+	void *p = &id;
+	long ret;
+
+	if (chance(f, 3)) {
+		p = NULL;
+		extra |= E(EFAULT);
+	}
+	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_GFX_DMABUF, p);
+	if (check(f, K_DMABUF, ret, extra, "GET_GFX_DMABUF"))
+		keep_buf(f, ret);
+}
+
+static sigjmp_buf touch_env;
+static sig_atomic_t touch_signal;
+
+static void on_touch_signal(int sig)
+{
+	touch_signal = sig;
+	siglongjmp(touch_env, 1);
+}
+
+/* Reads (or writes, if @write) one byte at @p; false if that faulted. */
+static bool touch(uint8_t *p, bool write, uint8_t val)
+{
+	touch_signal = 0;
+	if (sigsetjmp(touch_env, 1))
+		return false;
+	if (write)
+		__atomic_store_n(p, val, __ATOMIC_RELAXED);
+	else
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void do_dmabuf_map(struct fuzz *f)
+{
+	int fd = f->bufs[below(f, MAX_BUFS)], prot, flags;
+	size_t len = (1 + below(f, 4)) * PAGE;
+	uint8_t *m;
+
+	if (fd < 0)
+		return;
+	prot = chance(f, 50) ? PROT_READ : PROT_READ | PROT_WRITE;
+	flags = chance(f, 85) ? MAP_SHARED : MAP_PRIVATE;
+	m = mmap(NULL, len, prot, flags, fd, below(f, 3) * PAGE);
+	if (!check(f, K_DMABUF_MAP, m == MAP_FAILED ? -1 : 0, 0,
+		   "dma-buf mmap"))
+		return;
+	if (!touch(m, prot & PROT_WRITE, 0x5a))
+		fail(f, K_DMABUF_MAP, "signal %d touching a mapped dma-buf",
+		     touch_signal);
+	munmap(m, len);
+}
+
+static void do_rw(struct fuzz *f, bool write)
+{
+	enum kind k = write ? K_PWRITE : K_PREAD;
+	unsigned int region;
+	uint64_t off = some_offset(f, &region);
+	__uint128_t extra = 0;
+	size_t len = chance(f, 80) ? 1 + below(f, 8) : some_size(f, 8192);
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	if (write)
+		fill(f, f->arg, len);
+	ret = write ? pwrite(device_fd(f), p, len, off) :
+		      pread(device_fd(f), p, len, off);
+	check(f, k, ret, extra, write ? "pwrite" : "pread");
+	if (ret > (long)len)
+		fail(f, k, "%ld bytes for %zu", ret, len);
+}
+
+static void do_mmap(struct fuzz *f)
+{
+	unsigned int region, slot = below(f, MAX_MAPS);
+	uint64_t off = some_offset(f, &region) & ~(PAGE - 1);
+	uint64_t size = region < f->nregions ? f->reg[region].size : PAGE;
+	size_t len = chance(f, 70) ? (1 + below(f, 4)) * PAGE :
+		     ((size + PAGE - 1) & ~(PAGE - 1)) + below(f, 2) * PAGE;
+	int prot = (int)below(f, 4), flags;
+	struct map *m = &f->maps[slot];
+	void *addr;
+
+	if (!len)
+		len = PAGE;
+	flags = chance(f, 85) ? MAP_SHARED : MAP_PRIVATE;
+	addr = mmap(NULL, len, prot, flags, device_fd(f), off);
+	if (!check(f, K_MMAP, addr == MAP_FAILED ? -1 : 0, 0, "mmap"))
+		return;
+	if (m->addr)
+		munmap(m->addr, m->len);
+	m->addr = addr;
+	m->len = len;
+	m->prot = prot;
+}
+
+static void do_touch(struct fuzz *f)
+{
+	struct map *m = &f->maps[below(f, MAX_MAPS)];
+	size_t at;
+	bool write;
+
+	if (!m->addr || !(m->prot & PROT_READ))
+		return;
+	at = below(f, m->len);
+	write = (m->prot & PROT_WRITE) && chance(f, 50);
+	f->t->kind_ops[K_TOUCH]++;
+	if (!touch(m->addr + at, write, rnd(f)))
+		fail(f, K_TOUCH, "signal %d at %zu of a %zu-byte mapping",
+		     touch_signal, at, m->len);
+	f->t->kind_ok[K_TOUCH]++;
+}
+
+static void do_munmap(struct fuzz *f)
+{
+	struct map *m = &f->maps[below(f, MAX_MAPS)];
+	size_t pages, first, n;
+
+	if (!m->addr)
+		return;
+	f->t->kind_ops[K_MUNMAP]++;
+	pages = m->len / PAGE;
+	if (pages > 1 && chance(f, 50)) {
+		/* a hole or an end: the VMA splits, the rest stays mapped */
+		first = below(f, pages);
+		n = 1 + below(f, pages - first);
+		if (first == 0 && n < pages) {
+			if (munmap(m->addr, n * PAGE))
+				fail(f, K_MUNMAP, "munmap: %s", strerror(errno));
+			m->addr += n * PAGE;
+			m->len -= n * PAGE;
+			f->t->kind_ok[K_MUNMAP]++;
+			return;
+		}
+		if (first > 0 && first + n == pages) {
+			if (munmap(m->addr + first * PAGE, n * PAGE))
+				fail(f, K_MUNMAP, "munmap: %s", strerror(errno));
+			m->len = first * PAGE;
+			f->t->kind_ok[K_MUNMAP]++;
+			return;
+		}
+	}
+	if (munmap(m->addr, m->len))
+		fail(f, K_MUNMAP, "munmap: %s", strerror(errno));
+	m->addr = NULL;
+	f->t->kind_ok[K_MUNMAP]++;
+}
+
+static void do_mig_state(struct fuzz *f)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		struct vfio_device_feature_mig_state mig;
+	} *req = (void *)f->arg;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, sizeof(*req));
+	req->hdr.argsz = chance(f, 80) ? sizeof(*req) : some_argsz(f, sizeof(*req));
+	req->hdr.flags = VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE |
+			 (chance(f, 75) ? VFIO_DEVICE_FEATURE_SET :
+			  chance(f, 50) ? VFIO_DEVICE_FEATURE_GET :
+			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET);
+	req->mig.device_state = chance(f, 90) ? below(f, 9) : rnd(f);
+	if (req->hdr.argsz > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_FEATURE, p);
+	if (!check(f, K_MIG_STATE, ret, extra, "MIG_DEVICE_STATE") ||
+	    p != f->arg)
+		return;
+	if ((req->hdr.flags & VFIO_DEVICE_FEATURE_SET) &&
+	    !(req->hdr.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    req->mig.data_fd >= 0) {
+		if (f->mig_fd >= 0)
+			close(f->mig_fd);
+		f->mig_fd = req->mig.data_fd;
+	}
+}
+
+static void do_mig_data(struct fuzz *f)
+{
+	size_t len;
+	long ret;
+
+	if (f->mig_fd < 0)
+		return;
+	if (chance(f, 50)) {
+		len = some_size(f, sizeof(f->stream));
+		ret = read(f->mig_fd, f->stream, len);
+		if (check(f, K_MIG_DATA, ret, 0, "read of the migration fd"))
+			f->stream_len = ret;
+		return;
+	}
+	/* what was saved, truncated or bit-flipped, or random bytes */
+	len = f->stream_len ? below(f, f->stream_len + 1) :
+	      some_size(f, sizeof(f->stream));
+	if (!f->stream_len || chance(f, 30))
+		fill(f, f->stream, len);
+	else if (len && chance(f, 50))
+		f->stream[below(f, len)] ^= 1 << below(f, 8);
+	ret = write(f->mig_fd, f->stream, len);
+	check(f, K_MIG_DATA, ret, 0, "write of the migration fd");
+	if (chance(f, 10)) {
+		close(f->mig_fd);
+		f->mig_fd = -1;
+	}
+}
+
+static void do_feature(struct fuzz *f)
+{
+	struct vfio_device_feature *req = (void *)f->arg;
+	__uint128_t extra = 0;
+	void *p = arg_or_bad(f, &extra);
+	long ret;
+
+	fill(f, f->arg, 256);
+	req->argsz = some_argsz(f, sizeof(*req) + 16);
+	req->flags = chance(f, 80) ?
+		     (uint32_t)below(f, 12) | (1U << (16 + below(f, 3))) :
+		     (uint32_t)rnd(f);
+	/* the state change is do_mig_state's: here it could only be EINVAL */
+	if ((req->flags & VFIO_DEVICE_FEATURE_MASK) ==
+	    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE &&
+	    (req->flags & VFIO_DEVICE_FEATURE_SET))
+		req->flags &= ~VFIO_DEVICE_FEATURE_SET;
+	if (req->argsz > ARG_SIZE)
+		extra |= E(EFAULT);
+	ret = ioctl(device_fd(f), VFIO_DEVICE_FEATURE, p);
+	check(f, K_FEATURE, ret, extra, "FEATURE");
+}
+
+static void do_other_ioctl(struct fuzz *f)
+{
+	/*
+	 * VFIO numbers an mdev does not implement (hot reset, ioeventfd, the
+	 * iommufd ones, unassigned), and some that are no VFIO ioctl at all
+	 */
+	static const uint8_t nr[] = {
+		12, 13, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+	};
+	unsigned long cmd = _IO(VFIO_TYPE, VFIO_BASE + nr[below(f, sizeof(nr))]);
+	__uint128_t extra = E(EFAULT);
+	long ret;
+
+	if (chance(f, 30)) {
+		cmd = (uint32_t)rnd(f);
+		if (_IOC_TYPE(cmd) == VFIO_TYPE)
+			return;
+	}
+	fill(f, f->arg, 256);
+	ret = ioctl(device_fd(f), cmd, f->arg);
+	/* none of them is meant to succeed on an mdev */
+	if (check(f, K_OTHER_IOCTL, ret, extra, "ioctl") &&
+	    _IOC_TYPE(cmd) == VFIO_TYPE)
+		fail(f, K_OTHER_IOCTL, "ioctl %#lx succeeded", cmd);
+}
+
+/*
+ * A valid bochs VBE mode (registers at 0x500 of BAR 2), so that plane
+ * queries and exports get past "disabled": only on a device with such a
+ * BAR (mbochs), a no-op elsewhere.
+ */
+static void do_mode(struct fuzz *f)
+{
+	static const uint16_t sizes[][2] = {
+		{ 640, 480 }, { 800, 600 }, { 1024, 768 }, { 320, 200 },
+	};
+	struct vfio_region_info *mmio = &f->reg[VFIO_PCI_BAR2_REGION_INDEX];
+	unsigned int s = below(f, ARRAY_SIZE(sizes)), i;
+	uint16_t regs[][2] = {
+		{ 4, 0 }, { 1, sizes[s][0] }, { 2, sizes[s][1] }, { 3, 32 },
+		{ 6, sizes[s][0] }, { 8, 0 }, { 9, below(f, 3) }, { 4, 1 },
+	};
+
+	if (f->nregions <= VFIO_PCI_BAR2_REGION_INDEX || mmio->size < 0x600)
+		return;
+	f->t->kind_ops[K_MODE]++;
+	for (i = 0; i < ARRAY_SIZE(regs); i++)
+		if (pwrite(device_fd(f), &regs[i][1], 2,
+			   mmio->offset + 0x500 + 2 * regs[i][0]) != 2)
+			fail(f, K_MODE, "dispi register %u: %s", regs[i][0],
+			     strerror(errno));
+	f->t->kind_ok[K_MODE]++;
+}
+
+static void do_reopen(struct fuzz *f)
+{
+	f->t->kind_ops[K_REOPEN]++;
+	/*
+	 * A new device fd from the group. Mappings and dma-bufs stay: they
+	 * hold the old file (and through it the group's), not the fd.
+	 */
+	close(f->vd.device);
+	f->vd.device = ioctl(f->vd.group, VFIO_GROUP_GET_DEVICE_FD, f->uuid);
+	if (f->vd.device < 0)
+		fail(f, K_REOPEN, "GET_DEVICE_FD: %s", strerror(errno));
+	f->t->kind_ok[K_REOPEN]++;
+}
+
+/* A string for a sysfs file: random bytes, a number, a UUID, or garbage. */
+static size_t some_text(struct fuzz *f, char *buf, size_t max)
+{
+	size_t len;
+
+	switch (below(f, 5)) {
+	case 0:
+		uuid_gen(buf);
+		return UUID_STR_LEN;
+	case 1:
+		return snprintf(buf, max, "%lld", (long long)rnd(f) % 4);
+	case 2:
+		len = some_size(f, max);
+		memset(buf, '1', len);
+		return len;
+	default:
+		len = some_size(f, max);
+		fill(f, buf, len);
+		return len;
+	}
+}
+
+static int write_file(const char *path, const char *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	if (n < 0) {
+		n = errno;
+		close(fd);
+		errno = n;
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void do_sysfs_create(struct fuzz *f)
+{
+	const char *type = f->types[below(f, f->ntypes)];
+	char dir[PATH_MAX], path[PATH_MAX + 16], text[64];
+	unsigned int slot = below(f, MAX_SCRATCH);
+	size_t len;
+
+	if (mdev_type_dir(type, dir, sizeof(dir)))
+		fail(f, K_SYSFS_CREATE, "type %s is gone", type);
+	len = some_text(f, text, sizeof(text) - 1);
+	text[len] = '\0';
+	snprintf(path, sizeof(path), "%s/create", dir);
+	if (!check(f, K_SYSFS_CREATE, write_file(path, text, len), 0,
+		   "write to create"))
+		return;
+	/* it took the text as a UUID: a scratch instance to remove later */
+	if (f->scratch[slot][0])
+		mdev_remove(f->scratch[slot]);
+	snprintf(f->scratch[slot], sizeof(f->scratch[slot]), "%.36s", text);
+}
+
+static void do_sysfs_remove(struct fuzz *f)
+{
+	unsigned int slot = below(f, MAX_SCRATCH);
+	char path[PATH_MAX], text[64];
+	size_t len;
+
+	/* never the instance in use: its removal waits for the device fd */
+	if (!f->scratch[slot][0])
+		return;
+	len = some_text(f, text, sizeof(text));
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/remove",
+		 f->scratch[slot]);
+	check(f, K_SYSFS_REMOVE, write_file(path, text, len), 0,
+	      "write to remove");
+	/* a removal is done when the write returns */
+	if (!path_exists(path))
+		f->scratch[slot][0] = '\0';
+}
+
+/*
+ * Picks, uniformly, a regular file of @dir or of its subdirectories (one
+ * level, not power/) into @out, leaving out "remove" and "create"; @n counts
+ * the candidates seen so far. Returns whether @out was replaced.
+ */
+static bool pick_file(struct fuzz *f, const char *dir, int depth,
+		      unsigned int *n, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	bool picked = false;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		fail(f, K_SYSFS_ATTR, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (de->d_type == DT_DIR && depth == 0 &&
+		    strcmp(de->d_name, "power")) {
+			picked |= pick_file(f, path, 1, n, out, len);
+			continue;
+		}
+		/* remove: the instance in use; create: do_sysfs_create's */
+		if (de->d_type != DT_REG || !strcmp(de->d_name, "remove") ||
+		    !strcmp(de->d_name, "create"))
+			continue;
+		if (!below(f, ++*n)) {
+			snprintf(out, len, "%s", path);
+			picked = true;
+		}
+	}
+	closedir(d);
+	return picked;
+}
+
+/* Random bytes to a file of the instance's directory or of its type's. */
+static void do_sysfs_attr(struct fuzz *f)
+{
+	char dir[PATH_MAX], path[PATH_MAX], text[64];
+	unsigned int n = 0;
+	size_t len;
+
+	if (chance(f, 50))
+		snprintf(dir, sizeof(dir), MDEV_BUS_DEVICES "/%s", f->uuid);
+	else if (mdev_type_dir(f->type, dir, sizeof(dir)))
+		fail(f, K_SYSFS_ATTR, "type %s is gone", f->type);
+	if (!pick_file(f, dir, 0, &n, path, sizeof(path)))
+		return;
+	len = some_text(f, text, sizeof(text));
+	check(f, K_SYSFS_ATTR, write_file(path, text, len), 0, path);
+}
+
+/* -- the worker ---------------------------------------------------------- */
+
+static enum kind pick_kind(struct fuzz *f)
+{
+	static unsigned int total;
+	unsigned int r, k;
+
+	if (!total)
+		for (k = 0; k < K_COUNT; k++)
+			total += kind_weight[k];
+	r = below(f, total);
+	for (k = 0; k < K_COUNT; k++) {
+		if (r < kind_weight[k])
+			return k;
+		r -= kind_weight[k];
+	}
+	return K_DEVICE_INFO;
+}
+
+static void one_op(struct fuzz *f)
+{
+	switch (pick_kind(f)) {
+	case K_DEVICE_INFO:
+		do_device_info(f);
+		break;
+	case K_REGION_INFO:
+		do_region_info(f);
+		break;
+	case K_IRQ_INFO:
+		do_irq_info(f);
+		break;
+	case K_SET_IRQS:
+		do_set_irqs(f);
+		break;
+	case K_RESET:
+		do_reset(f);
+		break;
+	case K_PLANE:
+		do_plane(f);
+		break;
+	case K_DMABUF:
+		do_dmabuf(f);
+		break;
+	case K_DMABUF_MAP:
+		do_dmabuf_map(f);
+		break;
+	case K_PREAD:
+		do_rw(f, false);
+		break;
+	case K_PWRITE:
+		do_rw(f, true);
+		break;
+	case K_MMAP:
+		do_mmap(f);
+		break;
+	case K_TOUCH:
+		do_touch(f);
+		break;
+	case K_MUNMAP:
+		do_munmap(f);
+		break;
+	case K_MIG_STATE:
+		do_mig_state(f);
+		break;
+	case K_MIG_DATA:
+		do_mig_data(f);
+		break;
+	case K_FEATURE:
+		do_feature(f);
+		break;
+	case K_OTHER_IOCTL:
+		do_other_ioctl(f);
+		break;
+	case K_MODE:
+		do_mode(f);
+		break;
+	case K_REOPEN:
+		do_reopen(f);
+		break;
+	case K_SYSFS_CREATE:
+		do_sysfs_create(f);
+		break;
+	case K_SYSFS_REMOVE:
+		do_sysfs_remove(f);
+		break;
+	case K_SYSFS_ATTR:
+		do_sysfs_attr(f);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Fuzzes instance @uuid with @ops operations from @seed. Never returns. */
+static void worker(const char *uuid, uint64_t seed, uint64_t ops,
+		   const char *type, char **types, int ntypes, struct tally *t)
+{
+	struct sigaction sa = { .sa_handler = on_touch_signal };
+	struct fuzz f = {
+		.rng = seed, .seed = seed, .type = type, .types = types,
+		.ntypes = ntypes, .mig_fd = -1, .t = t,
+	};
+	unsigned int i;
+	int err, fds[2];
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	snprintf(f.uuid, sizeof(f.uuid), "%s", uuid);
+	for (i = 0; i < K_COUNT; i++)
+		f.allowed[i] = kind_allowed[i];
+	for (i = 0; i < ARRAY_SIZE(sample_allowed); i++)
+		if (!strncmp(type, sample_allowed[i].type_prefix,
+			     strlen(sample_allowed[i].type_prefix)))
+			f.allowed[sample_allowed[i].kind] |=
+				sample_allowed[i].errnos;
+	for (i = 0; i < MAX_BUFS; i++)
+		f.bufs[i] = -1;
+	f.arg = mmap(NULL, ARG_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	f.efd = eventfd(0, EFD_CLOEXEC);
+	if (f.arg == MAP_FAILED || f.efd < 0 || pipe(fds))
+		fail(&f, K_DEVICE_INFO, "setup: %s", strerror(errno));
+	f.pipe_r = fds[0];
+	f.pipe_w = fds[1];
+	f.closed_fd = dup(fds[1]);
+	close(f.closed_fd);
+	err = open_instance(&f);
+	if (err)
+		fail(&f, K_REOPEN, "open %s: %s", uuid, strerror(-err));
+	for (f.op = 0; f.op < ops; f.op++) {
+		one_op(&f);
+		t->ops++;
+	}
+	for (i = 0; i < MAX_SCRATCH; i++)
+		if (f.scratch[i][0])
+			mdev_remove(f.scratch[i]);
+	exit(0);
+}
+
+/* -- the parent ---------------------------------------------------------- */
+
+/* What a fresh instance answers: the ids in its config space. */
+static int known_good(const char *type, uint32_t *ids)
+{
+	struct vfio_region_info cfg;
+	char uuid[UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+	int err;
+
+	uuid_gen(uuid);
+	err = mdev_create_wait(type, uuid, 10000);
+	if (err)
+		return err;
+	err = vfio_open_mdev(uuid, &vd);
+	if (!err) {
+		err = region_info(vd.device, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
+		if (!err && info_pread(vd.device, &cfg, 0, ids, 4) != 4)
+			err = -EIO;
+		vfio_close_mdev(&vd);
+	}
+	if (mdev_remove(uuid) && !err)
+		err = -EIO;
+	return err;
+}
+
+static void print_tally(const char *type, struct tally *sum, double secs)
+{
+	char list[512] = "";
+	unsigned int k, e, kinds = 0;
+
+	for (e = 1; e < 128; e++)
+		if (sum->errnos & E(e))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s%s", list[0] ? "," : "",
+				 strerrorname_np(e) ?: "?");
+	for (k = 0; k < K_COUNT; k++)
+		kinds += sum->kind_ops[k] > 0;
+	printf("# %s: %llu operations in %.1f s (%.0f/s), %llu kills, %u/%u request kinds, errnos seen: %s\n",
+	       type,
+	       (unsigned long long)sum->ops, secs, sum->ops / secs,
+	       (unsigned long long)sum->kills, kinds, K_COUNT, list);
+	if (quiet)
+		return;
+	for (k = 0; k < K_COUNT; k++)
+		printf("#   %-13s %9llu ops %9llu ok\n", kind_name[k],
+		       (unsigned long long)sum->kind_ops[k],
+		       (unsigned long long)sum->kind_ok[k]);
+}
+
+static int wait_worker(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t ops = 10000, seed = 0, per, next_seed;
+	int workers = 3, opt, i, ret = 0, status;
+	long avail_before[8], avail;
+	char uuids[8][UUID_STR_LEN + 1];
+	uint32_t ids_before, ids_after;
+	struct tally *t, sum = { 0 };
+	double start;
+	pid_t pid[8];
+	unsigned int k;
+	int err;
+
+	while ((opt = getopt(argc, argv, "n:w:s:q")) != -1) {
+		switch (opt) {
+		case 'n':
+			ops = strtoull(optarg, NULL, 0);
+			break;
+		case 'w':
+			workers = atoi(optarg);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind >= argc || workers < 1 || workers > 8 ||
+	    argc - optind > 8) {
+usage:
+		fprintf(stderr,
+			"usage: %s [-n OPS] [-w WORKERS] [-s SEED] [-q] TYPE [TYPE...]\n",
+			argv[0]);
+		return 2;
+	}
+	if (!seed)
+		seed = (uint64_t)time(NULL) * 1000003 + getpid();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("# fuzzing %s: %llu operations, %d workers, seed %llu\n",
+	       argv[optind], (unsigned long long)ops, workers,
+	       (unsigned long long)seed);
+	for (i = optind; i < argc; i++) {
+		avail_before[i - optind] = mdev_available(argv[i]);
+		if (avail_before[i - optind] < 0) {
+			printf("# type %s: %s\n", argv[i],
+			       strerror(-avail_before[i - optind]));
+			return 1;
+		}
+	}
+	err = known_good(argv[optind], &ids_before);
+	if (err) {
+		printf("# a fresh %s does not work before fuzzing: %s\n",
+		       argv[optind], strerror(-err));
+		return 1;
+	}
+	t = mmap(NULL, sizeof(*t) * workers, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (t == MAP_FAILED)
+		return 1;
+	memset(t, 0, sizeof(*t) * workers);
+	per = ops / workers;
+	start = now_seconds();
+	for (i = 0; i < workers; i++) {
+		uuid_gen(uuids[i]);
+		err = mdev_create_wait(argv[optind], uuids[i], 10000);
+		if (err) {
+			printf("# create %s: %s\n", argv[optind], strerror(-err));
+			return 1;
+		}
+	}
+	for (i = 0; i < workers; i++) {
+		pid[i] = fork();
+		if (pid[i] < 0)
+			return 1;
+		if (!pid[i])
+			worker(uuids[i], seed + i, per + (i ? 0 : ops % workers),
+			       argv[optind], argv + optind, argc - optind, &t[i]);
+	}
+	/* the last worker is killed at random points and started again */
+	next_seed = seed + workers;
+	if (workers > 1) {
+		struct tally *v = &t[workers - 1];
+		uint64_t target = per, done = 0, base;
+
+		srandom(seed);
+		for (;;) {
+			base = v->ops;
+			msleep(50 + random() % 400);
+			if (waitpid(pid[workers - 1], &status, WNOHANG) ==
+			    pid[workers - 1]) {
+				if (!WIFEXITED(status) || WEXITSTATUS(status))
+					ret = 1;
+				break;
+			}
+			(void)base;
+			kill(pid[workers - 1], SIGKILL);
+			waitpid(pid[workers - 1], &status, 0);
+			v->kills++;
+			done = v->ops;
+			if (v->failed || done >= target)
+				break;
+			pid[workers - 1] = fork();
+			if (pid[workers - 1] < 0)
+				return 1;
+			if (!pid[workers - 1])
+				worker(uuids[workers - 1], next_seed,
+				       target - done, argv[optind],
+				       argv + optind, argc - optind, v);
+			next_seed++;
+		}
+	}
+	for (i = 0; i < workers - (workers > 1); i++)
+		if (wait_worker(pid[i]))
+			ret = 1;
+	for (i = 0; i < workers; i++) {
+		sum.ops += t[i].ops;
+		sum.errnos |= t[i].errnos;
+		sum.kills += t[i].kills;
+		for (k = 0; k < K_COUNT; k++) {
+			sum.kind_ops[k] += t[i].kind_ops[k];
+			sum.kind_ok[k] += t[i].kind_ok[k];
+		}
+		if (t[i].failed)
+			ret = 1;
+	}
+	print_tally(argv[optind], &sum, now_seconds() - start);
+	/* every instance goes, scratch ones of killed workers included */
+	for (i = optind; i < argc; i++)
+		mdev_remove_all(argv[i]);
+	for (i = optind; i < argc; i++) {
+		avail = mdev_wait_available(argv[i], avail_before[i - optind],
+					    10000);
+		if (avail != avail_before[i - optind]) {
+			printf("# %s: %ld available after fuzzing, %ld before\n",
+			       argv[i], avail, avail_before[i - optind]);
+			ret = 1;
+		}
+	}
+	err = known_good(argv[optind], &ids_after);
+	if (err || ids_after != ids_before) {
+		printf("# a fresh %s after fuzzing: %s, ids %08x (before %08x)\n",
+		       argv[optind], strerror(-err), ids_after, ids_before);
+		ret = 1;
+	}
+	return ret;
+}
