@@ -153,6 +153,11 @@ static const struct {
 	{ "mtty-", K_PWRITE, E(EFAULT) },
 	/* and a resume stream longer than its state with ENOMEM */
 	{ "mtty-", K_MIG_DATA, E(ENOMEM) },
+	/*
+	 * mbochs_rs refuses writes to its read-only EDID registers with EPERM,
+	 * as i915's EDID region does (upstream mbochs ignores them)
+	 */
+	{ "mbochs-", K_PWRITE, E(EPERM) },
 };
 
 /* per-worker tallies, in memory shared with the parent */
@@ -1282,11 +1287,10 @@ usage:
 	next_seed = seed + workers;
 	if (workers > 1) {
 		struct tally *v = &t[workers - 1];
-		uint64_t target = per, done = 0, base;
+		uint64_t target = per, done;
 
 		srandom(seed);
 		for (;;) {
-			base = v->ops;
 			msleep(50 + random() % 400);
 			if (waitpid(pid[workers - 1], &status, WNOHANG) ==
 			    pid[workers - 1]) {
@@ -1294,7 +1298,6 @@ usage:
 					ret = 1;
 				break;
 			}
-			(void)base;
 			kill(pid[workers - 1], SIGKILL);
 			waitpid(pid[workers - 1], &status, 0);
 			v->kills++;
