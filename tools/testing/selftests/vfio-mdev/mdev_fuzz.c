@@ -414,48 +414,56 @@ static void check_caps(struct fuzz *f, struct vfio_region_info *info)
 	}
 }
 
-static void do_region_info(struct fuzz *f)
+/*
+ * GET_REGION_INFO and GET_IRQ_INFO share a head (argsz, flags, index): one
+ * request of kind @k with a random argsz (left in *@asked) and an index
+ * mostly below @indexes. True when it succeeded on the fuzzer's buffer, which
+ * then holds the answer; an accepted argsz below @minsz fails the worker.
+ */
+static bool info_request(struct fuzz *f, enum kind k, unsigned long cmd,
+			 uint32_t minsz, uint32_t indexes, const char *name,
+			 uint32_t *asked)
 {
-	struct vfio_region_info *info = (void *)f->arg;
-	uint32_t asked;
+	uint32_t *head = (void *)f->arg;
 	__uint128_t extra = 0;
 	void *p = arg_or_bad(f, &extra);
 	long ret;
 
 	fill(f, f->arg, 128);
-	info->argsz = asked = some_argsz(f, sizeof(*info));
-	info->index = chance(f, 80) ? below(f, f->nregions + 2) : rnd(f);
-	if (asked > ARG_SIZE)
+	head[0] = *asked = some_argsz(f, minsz);
+	head[2] = chance(f, 80) ? below(f, indexes + 2) : rnd(f);
+	if (*asked > ARG_SIZE)
 		extra |= E(EFAULT);
-	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_REGION_INFO, p);
-	if (!check(f, K_REGION_INFO, ret, extra, "GET_REGION_INFO") ||
-	    p != f->arg)
+	ret = ioctl(device_fd(f), cmd, p);
+	if (!check(f, k, ret, extra, name) || p != f->arg)
+		return false;
+	if (*asked < minsz)
+		fail(f, k, "argsz %u accepted", *asked);
+	return true;
+}
+
+static void do_region_info(struct fuzz *f)
+{
+	struct vfio_region_info *info = (void *)f->arg;
+	uint32_t asked;
+
+	if (!info_request(f, K_REGION_INFO, VFIO_DEVICE_GET_REGION_INFO,
+			  sizeof(*info), f->nregions, "GET_REGION_INFO", &asked))
 		return;
-	if (asked < sizeof(*info))
-		fail(f, K_REGION_INFO, "argsz %u accepted", asked);
 	if (info->argsz < asked && info->argsz < sizeof(*info))
 		fail(f, K_REGION_INFO, "argsz shrank to %u", info->argsz);
+	/* a larger argsz asks for room: the chain was not written */
 	if (info->argsz <= asked)
 		check_caps(f, info);
 }
 
 static void do_irq_info(struct fuzz *f)
 {
-	struct vfio_irq_info *info = (void *)f->arg;
 	uint32_t asked;
-	__uint128_t extra = 0;
-	void *p = arg_or_bad(f, &extra);
-	long ret;
 
-	fill(f, f->arg, 64);
-	info->argsz = asked = some_argsz(f, sizeof(*info));
-	info->index = chance(f, 80) ? below(f, f->info.num_irqs + 2) : rnd(f);
-	if (asked > ARG_SIZE)
-		extra |= E(EFAULT);
-	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_IRQ_INFO, p);
-	if (check(f, K_IRQ_INFO, ret, extra, "GET_IRQ_INFO") && p == f->arg &&
-	    asked < sizeof(*info))
-		fail(f, K_IRQ_INFO, "argsz %u accepted", asked);
+	info_request(f, K_IRQ_INFO, VFIO_DEVICE_GET_IRQ_INFO,
+		     sizeof(struct vfio_irq_info), f->info.num_irqs,
+		     "GET_IRQ_INFO", &asked);
 }
 
 /* An fd to pass as an eventfd: a real one, closed, of the wrong type, -1. */
