@@ -40,7 +40,7 @@ fi
 # The guest does not inherit this environment: the test knobs it honours
 # are handed over in a file beside the results.
 : > "$RESULTS/guest.env"
-for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_RACE_SECONDS; do
+for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_FUZZ_SAMPLES MDEV_RACE_SECONDS; do
 	[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}" >> "$RESULTS/guest.env"
 done
 for s in $STACKS; do

@@ -89,7 +89,7 @@ notrun() {
 [ -f "$(dirname "$OUTDIR")/guest.env" ] && . "$(dirname "$OUTDIR")/guest.env"
 
 for t in $TESTS; do
-	# the fuzzer runs four samples of a million operations each
+	# the fuzzer runs four samples of MDEV_FUZZ_OPS operations each
 	limit=600
 	[ "$t" = mdev_fuzz_test.sh ] && limit=2400
 	# shellcheck disable=SC2046

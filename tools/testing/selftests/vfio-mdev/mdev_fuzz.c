@@ -18,8 +18,8 @@
  * instance must still answer a known-good sequence.
  *
  * A worker stops at the first answer outside the allowed set and prints its
- * seed and operation index: "mdev_fuzz -s SEED -n OPS TYPE" replays the same
- * sequence (in one worker, never killed).
+ * seed and operation index, and the command that replays the same sequence
+ * in one worker, never killed: "mdev_fuzz -w 1 -s SEED -n OP+1 TYPE".
  *
  * usage: mdev_fuzz [-n OPS] [-w WORKERS] [-s SEED] [-q] TYPE [TYPE...]
  *   OPS      operations per sample over all workers (default 10000)
@@ -264,7 +264,9 @@ static void fail(struct fuzz *f, enum kind k, const char *fmt, ...)
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf("\n");
+	printf(" (replay: mdev_fuzz -w 1 -s %llu -n %llu %s)\n",
+	       (unsigned long long)f->seed, (unsigned long long)f->op + 1,
+	       f->type);
 	fflush(stdout);
 	f->t->failed = 1;
 	exit(1);

@@ -31,6 +31,7 @@ while getopts T: opt; do
 	esac
 done
 
+status=0
 set -- $samples
 echo "TAP version 13"
 echo "1..$#"
@@ -49,5 +50,7 @@ for s; do
 		echo "ok $n $name"
 	else
 		echo "not ok $n $name"
+		status=1
 	fi
 done
+exit $status
