@@ -8,6 +8,9 @@ set -euo pipefail
 
 . "$(dirname "$0")/env.sh"
 
+# here, not in env.sh: a change of env.sh is a new kernel tree
+CARGO_FUZZ_VERSION=0.13.2
+
 APT_PKGS="linux-source-6.12 rustc-web rust-web-src rustfmt-web rust-web-clippy
 	clang lld llvm libclang-dev busybox-static flex bison bc libelf-dev
 	libssl-dev cpio kmod python3-venv rsync zstd xz-utils make gcc libc6-dev
@@ -42,10 +45,19 @@ if ! "$BINDGEN" --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
 	cargo install --locked --root "$TOOLS_DIR" --version "$BINDGEN_VERSION" bindgen-cli
 fi
 
+# cargo-fuzz, pinned, beside it (scripts/host-fuzz.sh), and the crates the
+# fuzz targets build with (libFuzzer's, by Cargo.lock), fetched once so the
+# runs themselves need no network.
+if ! "$TOOLS_DIR/bin/cargo-fuzz" --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION\$"; then
+	echo "deps: cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+	cargo install --locked --root "$TOOLS_DIR" --version "$CARGO_FUZZ_VERSION" cargo-fuzz
+fi
+cargo fetch --locked -q --manifest-path "$TOP/tools/testing/mdev-host/fuzz/Cargo.toml"
+
 # virtme-ng, pinned, into a venv in the cache.
 if ! "$VENV/bin/vng" --version 2>/dev/null | grep -q "$VNG_VERSION"; then
 	echo "deps: pip install virtme-ng==$VNG_VERSION"
 	/usr/bin/python3 -m venv "$VENV"
 	"$VENV/bin/pip" install -q "virtme-ng==$VNG_VERSION"
 fi
-echo "deps: ok (rustc $("$RUSTC" --version | cut -d' ' -f2), bindgen $BINDGEN_VERSION, virtme-ng $VNG_VERSION)"
+echo "deps: ok (rustc $("$RUSTC" --version | cut -d' ' -f2), bindgen $BINDGEN_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION, virtme-ng $VNG_VERSION)"

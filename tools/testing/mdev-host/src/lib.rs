@@ -867,6 +867,7 @@ mod mbochs_model_tests {
 }
 
 #[path = "../../../../rust/kernel/vfio/cap_chain.rs"]
+#[allow(dead_code)]
 mod cap_chain;
 
 #[cfg(test)]
@@ -955,5 +956,29 @@ mod cap_chain_tests {
         // an offset that overflows
         let mut chain = build(&[(2, 1, &[0; 8]), (3, 1, &[])]);
         assert_eq!(shift(&mut chain, u32::MAX), None);
+    }
+}
+
+pub mod fuzz;
+
+#[cfg(test)]
+mod fuzz_corpus_tests {
+    use std::{fs, path::Path};
+
+    /// Every committed corpus entry of every fuzz target runs clean.
+    #[test]
+    fn committed_corpora_replay() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        for (name, target) in super::fuzz::TARGETS {
+            let dir = root.join(name);
+            let entries = fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}"));
+            let mut n = 0;
+            for entry in entries {
+                let path = entry.unwrap().path();
+                target(&fs::read(&path).unwrap());
+                n += 1;
+            }
+            assert!(n > 0, "{dir:?} is empty");
+        }
     }
 }
