@@ -80,7 +80,7 @@ static const char *const kind_name[K_COUNT] = {
 /* relative frequency of each kind */
 static const unsigned int kind_weight[K_COUNT] = {
 	[K_DEVICE_INFO] = 4, [K_REGION_INFO] = 10, [K_IRQ_INFO] = 6,
-	[K_SET_IRQS] = 10, [K_RESET] = 2, [K_PLANE] = 6, [K_DMABUF] = 4,
+	[K_SET_IRQS] = 10, [K_RESET] = 1, [K_PLANE] = 6, [K_DMABUF] = 4,
 	[K_DMABUF_MAP] = 2, [K_PREAD] = 14, [K_PWRITE] = 14, [K_MMAP] = 4,
 	[K_TOUCH] = 8, [K_MUNMAP] = 3, [K_MIG_STATE] = 5, [K_MIG_DATA] = 5,
 	[K_FEATURE] = 5, [K_OTHER_IOCTL] = 4, [K_MODE] = 3,
@@ -165,6 +165,7 @@ struct tally {
 	uint64_t ops;
 	uint64_t kind_ops[K_COUNT];
 	uint64_t kind_ok[K_COUNT];
+	uint64_t kind_ns[K_COUNT];	/* time spent in each kind */
 	__uint128_t errnos;		/* bit n: errno n seen */
 	uint64_t kills;
 	int failed;
@@ -202,6 +203,20 @@ struct fuzz {
 };
 
 static bool quiet;
+
+#define MAX_TYPES	8
+#define MAX_FILES	64
+/*
+ * The sysfs paths the workers write to, found by the parent before they
+ * start (a directory walk costs more under TCG than the writes themselves):
+ * each type's directory, and the files of an instance's directory and of
+ * the fuzzed type's, relative to them.
+ */
+static struct {
+	char type_dir[MAX_TYPES][PATH_MAX];
+	char instance[MAX_FILES][128], type[MAX_FILES][128];
+	unsigned int ninstance, ntype;
+} sysfs;
 
 /* splitmix64 */
 static uint64_t rnd(struct fuzz *f)
@@ -590,9 +605,19 @@ static void do_dmabuf(struct fuzz *f)
 
 static sigjmp_buf touch_env;
 static sig_atomic_t touch_signal;
+static bool touching;
 
+/*
+ * SIGBUS or SIGSEGV: in touch(), a failed access it reports; anywhere else
+ * a crash of the fuzzer, which dies of it as it would without the handler.
+ */
 static void on_touch_signal(int sig)
 {
+	if (!__atomic_load_n(&touching, __ATOMIC_RELAXED)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
 	touch_signal = sig;
 	siglongjmp(touch_env, 1);
 }
@@ -601,12 +626,18 @@ static void on_touch_signal(int sig)
 static bool touch(uint8_t *p, bool write, uint8_t val)
 {
 	touch_signal = 0;
-	if (sigsetjmp(touch_env, 1))
+	if (sigsetjmp(touch_env, 1)) {
+		__atomic_store_n(&touching, false, __ATOMIC_RELAXED);
 		return false;
+	}
+	__atomic_store_n(&touching, true, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (write)
 		__atomic_store_n(p, val, __ATOMIC_RELAXED);
 	else
 		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&touching, false, __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -690,6 +721,24 @@ static void do_touch(struct fuzz *f)
 	f->t->kind_ok[K_TOUCH]++;
 }
 
+/*
+ * The part of a mapping beyond a hole: a VMA of its own, kept in a free
+ * slot to be touched and unmapped later, or unmapped now if there is none.
+ */
+static void keep_tail(struct fuzz *f, uint8_t *addr, size_t len, int prot)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (!f->maps[i].addr) {
+			f->maps[i] = (struct map){ addr, len, prot };
+			return;
+		}
+	}
+	if (munmap(addr, len))
+		fail(f, K_MUNMAP, "munmap: %s", strerror(errno));
+}
+
 static void do_munmap(struct fuzz *f)
 {
 	struct map *m = &f->maps[below(f, MAX_MAPS)];
@@ -711,9 +760,12 @@ static void do_munmap(struct fuzz *f)
 			f->t->kind_ok[K_MUNMAP]++;
 			return;
 		}
-		if (first > 0 && first + n == pages) {
+		if (first > 0) {
 			if (munmap(m->addr + first * PAGE, n * PAGE))
 				fail(f, K_MUNMAP, "munmap: %s", strerror(errno));
+			if (first + n < pages)
+				keep_tail(f, m->addr + (first + n) * PAGE,
+					  (pages - first - n) * PAGE, m->prot);
 			m->len = first * PAGE;
 			f->t->kind_ok[K_MUNMAP]++;
 			return;
@@ -742,6 +794,7 @@ static void do_mig_state(struct fuzz *f)
 			  chance(f, 50) ? VFIO_DEVICE_FEATURE_GET :
 			  VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET);
 	req->mig.device_state = chance(f, 90) ? below(f, 9) : rnd(f);
+	req->mig.data_fd = -1;
 	if (req->hdr.argsz > ARG_SIZE)
 		extra |= E(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_FEATURE, p);
@@ -919,16 +972,15 @@ static int write_file(const char *path, const char *buf, size_t len)
 
 static void do_sysfs_create(struct fuzz *f)
 {
-	const char *type = f->types[below(f, f->ntypes)];
-	char dir[PATH_MAX], path[PATH_MAX + 16], text[64];
-	unsigned int slot = below(f, MAX_SCRATCH);
+	unsigned int t = below(f, f->ntypes), slot = below(f, MAX_SCRATCH);
+	char path[PATH_MAX + 16], text[64];
 	size_t len;
 
-	if (mdev_type_dir(type, dir, sizeof(dir)))
-		fail(f, K_SYSFS_CREATE, "type %s is gone", type);
 	len = some_text(f, text, sizeof(text) - 1);
+	if (!len)	/* a write of nothing never reaches the file */
+		return;
 	text[len] = '\0';
-	snprintf(path, sizeof(path), "%s/create", dir);
+	snprintf(path, sizeof(path), "%s/create", sysfs.type_dir[t]);
 	if (!check(f, K_SYSFS_CREATE, write_file(path, text, len), 0,
 		   "write to create"))
 		return;
@@ -936,6 +988,9 @@ static void do_sysfs_create(struct fuzz *f)
 	if (f->scratch[slot][0])
 		mdev_remove(f->scratch[slot]);
 	snprintf(f->scratch[slot], sizeof(f->scratch[slot]), "%.36s", text);
+	if (!mdev_exists(f->scratch[slot]))
+		fail(f, K_SYSFS_CREATE, "create took \"%s\", no such instance",
+		     text);
 }
 
 static void do_sysfs_remove(struct fuzz *f)
@@ -958,54 +1013,54 @@ static void do_sysfs_remove(struct fuzz *f)
 }
 
 /*
- * Picks, uniformly, a regular file of @dir or of its subdirectories (one
- * level, not power/) into @out, leaving out "remove" and "create"; @n counts
- * the candidates seen so far. Returns whether @out was replaced.
+ * Adds the regular files of @dir and of its subdirectories (one level, not
+ * power/) to @list as @dir-relative names, leaving out "remove" and
+ * "create" (the instance in use; do_sysfs_create's). 0 or -errno.
  */
-static bool pick_file(struct fuzz *f, const char *dir, int depth,
-		      unsigned int *n, char *out, size_t len)
+static int list_files(const char *dir, const char *sub, char (*list)[128],
+		      unsigned int *n)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], name[128];
 	struct dirent *de;
-	bool picked = false;
-	DIR *d = opendir(dir);
+	DIR *d;
 
+	snprintf(path, sizeof(path), "%s%s%s", dir, *sub ? "/" : "", sub);
+	d = opendir(path);
 	if (!d)
-		fail(f, K_SYSFS_ATTR, "%s: %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
+		return -errno;
+	while ((de = readdir(d)) && *n < MAX_FILES) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (de->d_type == DT_DIR && depth == 0 &&
+		if (snprintf(name, sizeof(name), "%s%s%s", sub, *sub ? "/" : "",
+			     de->d_name) >= (int)sizeof(name))
+			continue;
+		if (de->d_type == DT_DIR && !*sub &&
 		    strcmp(de->d_name, "power")) {
-			picked |= pick_file(f, path, 1, n, out, len);
+			list_files(dir, name, list, n);
 			continue;
 		}
-		/* remove: the instance in use; create: do_sysfs_create's */
 		if (de->d_type != DT_REG || !strcmp(de->d_name, "remove") ||
 		    !strcmp(de->d_name, "create"))
 			continue;
-		if (!below(f, ++*n)) {
-			snprintf(out, len, "%s", path);
-			picked = true;
-		}
+		snprintf(list[(*n)++], sizeof(list[0]), "%s", name);
 	}
 	closedir(d);
-	return picked;
+	return 0;
 }
 
 /* Random bytes to a file of the instance's directory or of its type's. */
 static void do_sysfs_attr(struct fuzz *f)
 {
-	char dir[PATH_MAX], path[PATH_MAX], text[64];
-	unsigned int n = 0;
+	char path[PATH_MAX + 128], text[64];
 	size_t len;
 
-	if (chance(f, 50))
-		snprintf(dir, sizeof(dir), MDEV_BUS_DEVICES "/%s", f->uuid);
-	else if (mdev_type_dir(f->type, dir, sizeof(dir)))
-		fail(f, K_SYSFS_ATTR, "type %s is gone", f->type);
-	if (!pick_file(f, dir, 0, &n, path, sizeof(path)))
+	if (chance(f, 50) && sysfs.ninstance)
+		snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s/%s", f->uuid,
+			 sysfs.instance[below(f, sysfs.ninstance)]);
+	else if (sysfs.ntype)
+		snprintf(path, sizeof(path), "%s/%s", sysfs.type_dir[0],
+			 sysfs.type[below(f, sysfs.ntype)]);
+	else
 		return;
 	len = some_text(f, text, sizeof(text));
 	check(f, K_SYSFS_ATTR, write_file(path, text, len), 0, path);
@@ -1030,9 +1085,20 @@ static enum kind pick_kind(struct fuzz *f)
 	return K_DEVICE_INFO;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void one_op(struct fuzz *f)
 {
-	switch (pick_kind(f)) {
+	enum kind k = pick_kind(f);
+	uint64_t start = now_ns();
+
+	switch (k) {
 	case K_DEVICE_INFO:
 		do_device_info(f);
 		break;
@@ -1102,6 +1168,7 @@ static void one_op(struct fuzz *f)
 	default:
 		break;
 	}
+	f->t->kind_ns[k] += now_ns() - start;
 }
 
 /* Fuzzes instance @uuid with @ops operations from @seed. Never returns. */
@@ -1137,7 +1204,10 @@ static void worker(const char *uuid, uint64_t seed, uint64_t ops,
 		fail(&f, K_DEVICE_INFO, "setup: %s", strerror(errno));
 	f.pipe_r = fds[0];
 	f.pipe_w = fds[1];
-	f.closed_fd = dup(fds[1]);
+	/* a closed fd whose number no later open takes (the lowest free) */
+	f.closed_fd = fcntl(fds[1], F_DUPFD_CLOEXEC, 1000);
+	if (f.closed_fd < 0)
+		fail(&f, K_DEVICE_INFO, "setup: %s", strerror(errno));
 	close(f.closed_fd);
 	err = open_instance(&f);
 	if (err)
@@ -1154,10 +1224,46 @@ static void worker(const char *uuid, uint64_t seed, uint64_t ops,
 
 /* -- the parent ---------------------------------------------------------- */
 
-/* What a fresh instance answers: the ids in its config space. */
-static int known_good(const char *type, uint32_t *ids)
+/* What a fresh instance answers to a known-good sequence. */
+struct answers {
+	uint32_t ids;			/* vendor and device id */
+	uint32_t flags, num_regions, num_irqs;
+	struct {
+		uint64_t size;
+		uint32_t flags;
+		int err;
+	} region[MAX_REGIONS];
+	int reset;			/* 0 or the errno of VFIO_DEVICE_RESET */
+};
+
+static int ask(int fd, struct answers *a)
 {
-	struct vfio_region_info cfg;
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info r;
+	unsigned int i;
+
+	memset(a, 0, sizeof(*a));
+	if (ioctl(fd, VFIO_DEVICE_GET_INFO, &info))
+		return -errno;
+	a->flags = info.flags;
+	a->num_regions = info.num_regions;
+	a->num_irqs = info.num_irqs;
+	for (i = 0; i < MAX_REGIONS && i < info.num_regions; i++) {
+		a->region[i].err = region_info(fd, i, &r);
+		if (a->region[i].err)
+			continue;
+		a->region[i].size = r.size;
+		a->region[i].flags = r.flags;
+		if (i == VFIO_PCI_CONFIG_REGION_INDEX &&
+		    info_pread(fd, &r, 0, &a->ids, 4) != 4)
+			return -EIO;
+	}
+	a->reset = ioctl(fd, VFIO_DEVICE_RESET) ? errno : 0;
+	return 0;
+}
+
+static int known_good(const char *type, struct answers *a)
+{
 	char uuid[UUID_STR_LEN + 1];
 	struct vfio_dev vd;
 	int err;
@@ -1168,9 +1274,7 @@ static int known_good(const char *type, uint32_t *ids)
 		return err;
 	err = vfio_open_mdev(uuid, &vd);
 	if (!err) {
-		err = region_info(vd.device, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
-		if (!err && info_pread(vd.device, &cfg, 0, ids, 4) != 4)
-			err = -EIO;
+		err = ask(vd.device, a);
 		vfio_close_mdev(&vd);
 	}
 	if (mdev_remove(uuid) && !err)
@@ -1196,10 +1300,14 @@ static void print_tally(const char *type, struct tally *sum, double secs)
 	       (unsigned long long)sum->kills, kinds, K_COUNT, list);
 	if (quiet)
 		return;
+	/* time per operation, over all workers (CPU time they shared) */
+	printf("#   %-13s %9s %9s %9s\n", "request", "ops", "ok", "us/op");
 	for (k = 0; k < K_COUNT; k++)
-		printf("#   %-13s %9llu ops %9llu ok\n", kind_name[k],
+		printf("#   %-13s %9llu %9llu %9.0f\n", kind_name[k],
 		       (unsigned long long)sum->kind_ops[k],
-		       (unsigned long long)sum->kind_ok[k]);
+		       (unsigned long long)sum->kind_ok[k],
+		       sum->kind_ops[k] ?
+		       sum->kind_ns[k] / 1e3 / sum->kind_ops[k] : 0.0);
 }
 
 static int wait_worker(pid_t pid)
@@ -1216,8 +1324,8 @@ int main(int argc, char **argv)
 	uint64_t ops = 10000, seed = 0, per, next_seed;
 	int workers = 3, opt, i, ret = 0, status;
 	long avail_before[8], avail;
-	char uuids[8][UUID_STR_LEN + 1];
-	uint32_t ids_before, ids_after;
+	char uuids[8][UUID_STR_LEN + 1], path[PATH_MAX];
+	struct answers before, after;
 	struct tally *t, sum = { 0 };
 	double start;
 	pid_t pid[8];
@@ -1243,7 +1351,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || workers < 1 || workers > 8 ||
-	    argc - optind > 8) {
+	    argc - optind > MAX_TYPES) {
 usage:
 		fprintf(stderr,
 			"usage: %s [-n OPS] [-w WORKERS] [-s SEED] [-q] TYPE [TYPE...]\n",
@@ -1257,6 +1365,11 @@ usage:
 	       argv[optind], (unsigned long long)ops, workers,
 	       (unsigned long long)seed);
 	for (i = optind; i < argc; i++) {
+		if (mdev_type_dir(argv[i], sysfs.type_dir[i - optind],
+				  sizeof(sysfs.type_dir[0]))) {
+			printf("# no type %s\n", argv[i]);
+			return 1;
+		}
 		avail_before[i - optind] = mdev_available(argv[i]);
 		if (avail_before[i - optind] < 0) {
 			printf("# type %s: %s\n", argv[i],
@@ -1264,7 +1377,7 @@ usage:
 			return 1;
 		}
 	}
-	err = known_good(argv[optind], &ids_before);
+	err = known_good(argv[optind], &before);
 	if (err) {
 		printf("# a fresh %s does not work before fuzzing: %s\n",
 		       argv[optind], strerror(-err));
@@ -1284,6 +1397,15 @@ usage:
 			printf("# create %s: %s\n", argv[optind], strerror(-err));
 			return 1;
 		}
+	}
+	snprintf(path, sizeof(path), MDEV_BUS_DEVICES "/%s", uuids[0]);
+	err = list_files(path, "", sysfs.instance, &sysfs.ninstance);
+	if (!err)
+		err = list_files(sysfs.type_dir[0], "", sysfs.type,
+				 &sysfs.ntype);
+	if (err) {
+		printf("# sysfs files of %s: %s\n", argv[optind], strerror(-err));
+		return 1;
 	}
 	for (i = 0; i < workers; i++) {
 		pid[i] = fork();
@@ -1310,6 +1432,17 @@ usage:
 			}
 			kill(pid[workers - 1], SIGKILL);
 			waitpid(pid[workers - 1], &status, 0);
+			if (WIFEXITED(status)) {
+				/* it finished or failed just before */
+				ret |= WEXITSTATUS(status) != 0;
+				break;
+			}
+			if (WTERMSIG(status) != SIGKILL) {
+				printf("# the killed worker died of signal %d\n",
+				       WTERMSIG(status));
+				ret = 1;
+				break;
+			}
 			v->kills++;
 			done = v->ops;
 			if (v->failed || done >= target)
@@ -1334,6 +1467,7 @@ usage:
 		for (k = 0; k < K_COUNT; k++) {
 			sum.kind_ops[k] += t[i].kind_ops[k];
 			sum.kind_ok[k] += t[i].kind_ok[k];
+			sum.kind_ns[k] += t[i].kind_ns[k];
 		}
 		if (t[i].failed)
 			ret = 1;
@@ -1351,10 +1485,12 @@ usage:
 			ret = 1;
 		}
 	}
-	err = known_good(argv[optind], &ids_after);
-	if (err || ids_after != ids_before) {
-		printf("# a fresh %s after fuzzing: %s, ids %08x (before %08x)\n",
-		       argv[optind], strerror(-err), ids_after, ids_before);
+	err = known_good(argv[optind], &after);
+	if (err || memcmp(&after, &before, sizeof(after))) {
+		printf("# a fresh %s after fuzzing: %s, ids %08x (before %08x), %u regions (%u), reset %d (%d)\n",
+		       argv[optind], strerror(-err), after.ids, before.ids,
+		       after.num_regions, before.num_regions, after.reset,
+		       before.reset);
 		ret = 1;
 	}
 	return ret;

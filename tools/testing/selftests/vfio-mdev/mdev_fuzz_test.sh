@@ -2,23 +2,20 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The operation fuzzer (mdev_fuzz) on each vendor sample loaded: one TAP
-# test per sample, MDEV_FUZZ_OPS operations each (default 250000) over
+# test per sample, MDEV_FUZZ_OPS operations each (default a million) over
 # three worker processes, one of them killed at random points and restarted.
-# A million per sample takes about 15 minutes per stack on the test kernel
-# under TCG, which `make check` cannot fit in CI's time yet: it is run by
-# hand (make check MDEV_FUZZ_OPS=1000000 VM_TIMEOUT=3600).
-# A failing seed is printed; "mdev_fuzz -s SEED -n OPS TYPE..." replays it.
+# A failing seed is printed; "mdev_fuzz -w 1 -s SEED -n OPS TYPE" replays it.
 # "-T SAMPLE" leaves a sample out.
 #
 # Environment:
-#   MDEV_FUZZ_OPS       operations per sample (default 250000)
+#   MDEV_FUZZ_OPS       operations per sample (default 1000000)
 #   MDEV_FUZZ_SEED      the first seed (default: from the clock)
 #   MDEV_FUZZ_SAMPLES   the samples, as "name:type,type,..." words (the
 #                       first type is fuzzed, creates land in all)
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
-ops=${MDEV_FUZZ_OPS:-250000}
+ops=${MDEV_FUZZ_OPS:-1000000}
 samples=${MDEV_FUZZ_SAMPLES:-"mtty:mtty-1,mtty-2
 	mdev_minimal:mdev_minimal-1
 	mdpy:mdpy-xga,mdpy-vga,mdpy-hd
