@@ -11,13 +11,13 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: all deps kernel selftests check run bench profile rustdoc vm-shell kdir clean help
+.PHONY: all deps kernel selftests check soak run bench profile rustdoc vm-shell kdir clean help
 
 all: kernel
 
 help:
 	@sed -n '3,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: bench profile rustdoc deps kernel selftests vm-shell kdir clean"
+	@echo "Other targets: soak bench profile rustdoc deps kernel selftests vm-shell kdir clean"
 	@echo "Variables: STACK=<core>+<samples> (e.g. c+c), TESTS=<binaries>"
 
 deps:
@@ -31,6 +31,13 @@ selftests: kernel
 
 check: selftests
 	@$(S)/check.sh
+
+# unload under load, 60 s per sample (make check runs 20) on the stacks of
+# the Rust samples; results in results/soak
+soak: selftests
+	@STACK="$${STACK:-c+rust rust+rust}" TESTS=mdev_soak_test.sh \
+		MDEV_SOAK_SECONDS=$${MDEV_SOAK_SECONDS:-60} HOST_FUZZ_SECONDS=0 \
+		RESULTS=$${RESULTS:-$(CURDIR)/results/soak} $(S)/check.sh
 
 run: selftests
 	@$(S)/run.sh

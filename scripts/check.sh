@@ -8,6 +8,9 @@
 # Environment: STACK   stacks to run (default: all of STACKS_ALL)
 #              TESTS   test binaries to run (default: all that apply)
 #              RESULTS where TAP files and logs go (default: $TOP/results)
+#              CHECK_JOBS  stack VMs at once (default 2)
+#              HOST_FUZZ_SECONDS  time per host fuzz target (default 30;
+#                                 0 leaves host fuzzing out: a skip)
 set -euo pipefail
 
 . "$(dirname "$0")/env.sh"
@@ -24,6 +27,13 @@ mkdir -p "$RESULTS"
 "$TOP/scripts/lint.sh"
 echo "check: host unit tests"
 "$TOP/scripts/host-tests.sh" "$RESULTS/host"
+if [ "${HOST_FUZZ_SECONDS:-30}" != 0 ]; then
+	echo "check: host fuzzing, ${HOST_FUZZ_SECONDS:-30} s per target"
+	"$TOP/scripts/host-fuzz.sh" "$RESULTS/host" || true
+else
+	printf 'TAP version 13\nok 1 host_fuzz # SKIP HOST_FUZZ_SECONDS=0\n1..1\n' \
+		> "$RESULTS/host/host_fuzz.tap"
+fi
 for s in $STACKS; do
 	# shellcheck disable=SC2086
 	stack_tests "$s" $TESTS > "$RESULTS/$s.tests"
@@ -40,16 +50,20 @@ fi
 # The guest does not inherit this environment: the test knobs it honours
 # are handed over in a file beside the results.
 : > "$RESULTS/guest.env"
-for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_FUZZ_SAMPLES MDEV_RACE_SECONDS; do
+for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_FUZZ_SAMPLES MDEV_RACE_SECONDS \
+	 MDEV_SOAK_SECONDS MDEV_FAILNTH_LOAD; do
 	[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}" >> "$RESULTS/guest.env"
 done
-for s in $STACKS; do
+# One stack's VM; its messages say which stack they are about.
+run_stack() {
+	local s=$1 start boot
 	echo "check: stack $s: booting VM"
 	start=$(date +%s)
 	for boot in 1 2; do
-		# a stack's boot runs 10 to 15 minutes (the nested QEMU alone
-		# takes 3 to 4); vm.sh's default limit is 15
-		VM_TIMEOUT=${VM_TIMEOUT:-1800} \
+		# a stack's boot runs up to 40 minutes with a second VM
+		# beside it (the fuzzer is most of it); vm.sh's default limit
+		# is 15
+		VM_TIMEOUT=${VM_TIMEOUT:-3600} \
 		VM_APPEND=$(stack_cmdline "$s") "$TOP/scripts/vm.sh" "$RESULTS" \
 			"$TOP/scripts/guest-tests.sh" "$s" "$KDIR" "$CLIENT_KDIR" "$TESTDIR" \
 			"$RESULTS/$s" $(cat "$RESULTS/$s.tests") \
@@ -61,7 +75,21 @@ for s in $STACKS; do
 		echo "check: stack $s: the guest never ran its script (boot $boot)"
 	done
 	echo "check: stack $s: VM done in $(( $(date +%s) - start )) s"
+}
+# Most of a stack's run is one busy vCPU (one test binary at a time), so
+# CHECK_JOBS VMs (default 2, one per core here) run side by side, the
+# longest stacks first.
+jobs=${CHECK_JOBS:-2}
+running=0
+for s in $(stacks_longest_first $STACKS); do
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n || true
+		running=$((running - 1))
+	fi
+	run_stack "$s" &
+	running=$((running + 1))
 done
+wait
 echo "check: TAP and guest logs in $RESULTS"
 python3 "$TOP/scripts/tap-summary.py" "$RESULTS" \
 	"$TOP/tools/testing/selftests/vfio-mdev/oracle-deviations" \

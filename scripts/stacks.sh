@@ -26,6 +26,7 @@ samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 tests_rust="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
 	    mdev_lifecycle_test mdev_minimal_test mtty_migration_test
 	    mdev_race_test mdpy_test mbochs_test mdev_fuzz_test.sh
+	    mdev_failnth_test mdev_soak_test.sh
 	    mdev_qemu_test.sh"
 
 STACKS_ALL="c+c rust+c c+rust rust+rust"
@@ -43,6 +44,14 @@ stack_cmdline() {
 }
 # what `make run` shows: ours, as far as it goes
 STACK_RUN="rust+rust"
+
+# stacks_longest_first STACK...: the same stacks, those of the Rust samples
+# (more test binaries, the fuzzer among them) first
+stacks_longest_first() {
+	local s
+	for s; do [[ $s == *+rust ]] && echo "$s"; done
+	for s; do [[ $s == *+rust ]] || echo "$s"; done
+}
 
 # stack_modules STACK: every module of STACK in load order, one per line
 stack_modules() {

@@ -118,8 +118,9 @@ def judge_stack(stack, sdir, tests, devs):
 
 def judge_kernel_log(sdir, tests, problems):
     """The guest script cuts the kernel log per test binary (<binary>.dmesg,
-    plus boot, load and unload) and keeps kmemleak's reports of each
-    (<binary>.kmemleak). Any splat or leak fails the run, naming the binary;
+    plus boot, load and unload) and has kmemleak scan once, after the
+    unload (kmemleak). Any splat fails the run, naming the binary; a leak
+    fails it naming the tasks that allocated what leaked (a binary's comm);
     so does a binary whose log is missing (the guest died in it: the console
     log has what it printed). Returns the number of failures."""
     failed = 0
@@ -135,19 +136,16 @@ def judge_kernel_log(sdir, tests, problems):
                 problems.append('%s: kernel log: %s' % (part, line.strip()))
                 failed += 1
                 break
-        leak = os.path.join(sdir, part + '.kmemleak')
-        if os.path.exists(leak):
-            text = open(leak, errors='replace').read()
-            first = text.split('\n', 1)[0].strip()
-            # A pointer left in a cached stack can hide a leak from the scan
-            # after its binary; the report still names the allocating task.
-            comms = sorted(set(re.findall(r'comm "([^"]*)"', text)))
-            problems.append('%s: kmemleak: %s%s' % (
-                part, first,
-                ' allocated by %s' % ', '.join(comms) if comms else ''))
-            failed += 1
     if not os.path.exists(os.path.join(sdir, 'unload.dmesg')):
         problems.append('no kernel log of the unload (guest died?)')
+        failed += 1
+    leak = os.path.join(sdir, 'kmemleak')
+    if os.path.exists(leak):
+        text = open(leak, errors='replace').read()
+        first = text.split('\n', 1)[0].strip()
+        comms = sorted(set(re.findall(r'comm "([^"]*)"', text)))
+        problems.append('kmemleak: %s%s' % (
+            first, ', allocated by %s' % ', '.join(comms) if comms else ''))
         failed += 1
     return failed
 
@@ -174,7 +172,8 @@ def main():
     bad = False
     for stack in stacks:
         c, problems = judge_stack(stack, os.path.join(results, stack),
-                                  ['host_tests'] if stack == 'host' else
+                                  ['host_tests', 'host_fuzz']
+                                  if stack == 'host' else
                                   stack_tests(results, stack), devs)
         for p in problems:
             print('  %s: %s' % (stack, p))
