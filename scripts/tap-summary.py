@@ -18,8 +18,10 @@ SPLAT = re.compile(r'(Oops|BUG:|kernel BUG|WARNING:|KASAN:|UBSAN:|ODEBUG:|'
                    r'inconsistent lock state|suspicious RCU usage|'
                    r'lock held when returning to user space|'
                    r'general protection fault|list_(add|del) corruption|'
-                   r'Unable to handle kernel|Kernel panic|stack-protector)')
+                   r'Unable to handle kernel|Kernel panic|stack-protector|'
+                   r'detected stalls|blocked for more than|soft lockup)')
 TAP = re.compile(r'^(not ok|ok) \d+ (\S+)(.*)$')
+PLAN = re.compile(r'^1\.\.(\d+)$')
 
 
 def load_deviations(path):
@@ -102,8 +104,22 @@ def judge_stack(stack, sdir, tests, devs):
         if not seen:
             problems.append('%s: no test results in TAP' % binary)
             c['failed'] += 1
+        # a binary cut off (by the guest's timeout, a crash) leaves its
+        # plan unfinished, even when what it printed so far passed
+        plans = [int(m.group(1)) for m in
+                 (PLAN.match(line.strip()) for line in
+                  open(tap, errors='replace')) if m]
+        if plans != [seen]:
+            problems.append('%s: %d results, plan %s' %
+                            (binary, seen, plans or 'missing'))
+            c['failed'] += 1
     if guest:
         c['failed'] += judge_kernel_log(sdir, tests, problems)
+        for code, binary in exit_codes(sdir):
+            if code == 124 or code >= 128:
+                problems.append('%s: %s (exit %d)' % (
+                    binary, 'timed out' if code == 124 else 'killed', code))
+                c['failed'] += 1
     leaks = os.path.join(sdir, 'leaks')
     if os.path.exists(leaks):
         for line in open(leaks):
@@ -159,6 +175,31 @@ def fmt(c):
     return s
 
 
+def exit_field(sdir, field):
+    """(value, binary) of each "BINARY exit=N seconds=S" line the guest
+    wrote to exit-codes."""
+    path = os.path.join(sdir, 'exit-codes')
+    found = []
+    if os.path.exists(path):
+        for line in open(path):
+            words = line.split()
+            vals = [w.split('=', 1)[1] for w in words[1:]
+                    if w.startswith(field + '=')]
+            if words and vals and vals[0].isdigit():
+                found.append((int(vals[0]), words[0]))
+    return found
+
+
+def exit_codes(sdir):
+    """Exit code per test binary (the timeout's 124 among them)."""
+    return exit_field(sdir, 'exit')
+
+
+def durations(sdir):
+    """Seconds per test binary, slowest first."""
+    return sorted(exit_field(sdir, 'seconds'), reverse=True)
+
+
 def stack_tests(results, stack):
     """The test binaries check.sh chose for a stack."""
     path = os.path.join(results, stack + '.tests')
@@ -178,6 +219,10 @@ def main():
         for p in problems:
             print('  %s: %s' % (stack, p))
         print('%s: %s' % (stack, fmt(c)))
+        times = durations(os.path.join(results, stack))
+        if times:
+            print('  %s: seconds: %s' % (stack, ', '.join(
+                '%s %d' % (t, n) for n, t in times)))
         for k in total:
             total[k] += c[k]
         bad |= bool(c['failed']) or any('did not finish' in p
