@@ -29,7 +29,6 @@
 #include "../kselftest.h"
 #include "mdev_util.h"
 
-#define DRM_PLANE_TYPE_PRIMARY	1
 #define DISPI			0x500
 #define WIDTH			1024
 #define HEIGHT			768

@@ -26,20 +26,9 @@
 #include "mdev_util.h"
 
 #define FORMAT_XRGB8888		0x34325258	/* "XR24" */
-#define DRM_PLANE_TYPE_PRIMARY	1
 #define DRM_PLANE_TYPE_CURSOR	2
 #define EDID_REGION_INDEX	VFIO_PCI_NUM_REGIONS
 #define NUM_REGIONS		(EDID_REGION_INDEX + 1)
-#define DISPI			0x500	/* dispi registers in the MMIO BAR */
-#define DISPI_ID		0x0
-#define DISPI_XRES		0x1
-#define DISPI_YRES		0x2
-#define DISPI_BPP		0x3
-#define DISPI_ENABLE		0x4
-#define DISPI_VIRT_WIDTH	0x6
-#define DISPI_X_OFFSET		0x8
-#define DISPI_Y_OFFSET		0x9
-#define DISPI_VIDEO_MEMORY_64K	0xa
 #define EDID_LINK_UP		1
 #define EDID_LINK_DOWN		2
 
@@ -102,14 +91,8 @@ static void set_mode(int fd, const struct vfio_region_info *mmio,
 		     unsigned int width, unsigned int height,
 		     unsigned int y_offset)
 {
-	dispi_set(fd, mmio, DISPI_ENABLE, 0);
-	dispi_set(fd, mmio, DISPI_XRES, width);
-	dispi_set(fd, mmio, DISPI_YRES, height);
-	dispi_set(fd, mmio, DISPI_BPP, 32);
-	dispi_set(fd, mmio, DISPI_VIRT_WIDTH, width);
-	dispi_set(fd, mmio, DISPI_X_OFFSET, 0);
-	dispi_set(fd, mmio, DISPI_Y_OFFSET, y_offset);
-	dispi_set(fd, mmio, DISPI_ENABLE, 1);
+	if (bochs_set_mode(fd, mmio, width, height, y_offset))
+		abort();
 }
 
 /*

@@ -25,7 +25,6 @@
 
 #include "mdev_util.h"
 
-#define DRM_PLANE_TYPE_PRIMARY	1
 #define FORMAT_XRGB8888		0x34325258
 
 #ifndef SYS_pidfd_open

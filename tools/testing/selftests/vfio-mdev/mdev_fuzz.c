@@ -77,69 +77,74 @@ static const char *const kind_name[K_COUNT] = {
 	"bochs_mode", "reopen", "sysfs_create", "sysfs_remove", "sysfs_attr",
 };
 
-/* relative frequency of each kind */
+/*
+ * Relative frequency of each kind. On the test kernel under TCG, a sysfs
+ * write or a reopen costs 3 to 40 ms (a create makes a device) and an mmap
+ * 2 to 3 ms (most are refused, after the VMA was made), 50 to 500 times
+ * an ioctl: about 2,400 of each slow kind and 14,000 mmaps per million
+ * operations.
+ */
 static const unsigned int kind_weight[K_COUNT] = {
-	[K_DEVICE_INFO] = 4, [K_REGION_INFO] = 10, [K_IRQ_INFO] = 6,
-	[K_SET_IRQS] = 10, [K_RESET] = 1, [K_PLANE] = 6, [K_DMABUF] = 4,
-	[K_DMABUF_MAP] = 2, [K_PREAD] = 14, [K_PWRITE] = 14, [K_MMAP] = 4,
-	[K_TOUCH] = 8, [K_MUNMAP] = 3, [K_MIG_STATE] = 5, [K_MIG_DATA] = 5,
-	[K_FEATURE] = 5, [K_OTHER_IOCTL] = 4, [K_MODE] = 3,
-	/* the slow ones: a few per thousand */
+	[K_DEVICE_INFO] = 16, [K_REGION_INFO] = 40, [K_IRQ_INFO] = 24,
+	[K_SET_IRQS] = 40, [K_RESET] = 4, [K_PLANE] = 24, [K_DMABUF] = 16,
+	[K_DMABUF_MAP] = 8, [K_PREAD] = 56, [K_PWRITE] = 56, [K_MMAP] = 6,
+	[K_TOUCH] = 32, [K_MUNMAP] = 4, [K_MIG_STATE] = 20, [K_MIG_DATA] = 20,
+	[K_FEATURE] = 20, [K_OTHER_IOCTL] = 16, [K_MODE] = 12,
 	[K_REOPEN] = 1, [K_SYSFS_CREATE] = 1, [K_SYSFS_REMOVE] = 1,
 	[K_SYSFS_ATTR] = 1,
 };
 
-#define E(x)	((__uint128_t)1 << (x))
 /*
  * The errnos each request may answer. EFAULT only where the fuzzer passed a
  * bad pointer (added per call). Anything else, ENOMEM included (the guest
  * has plenty), is a failure.
  */
 static const __uint128_t kind_allowed[K_COUNT] = {
-	[K_DEVICE_INFO] = E(EINVAL),
-	[K_REGION_INFO] = E(EINVAL),
-	[K_IRQ_INFO] = E(EINVAL),
+	[K_DEVICE_INFO] = ERRNO_BIT(EINVAL),
+	[K_REGION_INFO] = ERRNO_BIT(EINVAL),
+	[K_IRQ_INFO] = ERRNO_BIT(EINVAL),
 	/* EBADF: a closed fd as eventfd; EINVAL: a file that is no eventfd */
-	[K_SET_IRQS] = E(EINVAL) | E(EBADF) | E(ENOTTY),
-	[K_RESET] = E(ENOTTY) | E(EINVAL),
+	[K_SET_IRQS] = ERRNO_BIT(EINVAL) | ERRNO_BIT(EBADF) | ERRNO_BIT(ENOTTY),
+	[K_RESET] = ERRNO_BIT(ENOTTY) | ERRNO_BIT(EINVAL),
 	/* no display: ENOTTY; plane or flags it does not have: EINVAL */
-	[K_PLANE] = E(EINVAL) | E(ENOTTY),
+	[K_PLANE] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOTTY),
 	/* unknown id: ENOENT (upstream mbochs) or EINVAL */
-	[K_DMABUF] = E(EINVAL) | E(ENOENT) | E(ENOTTY),
-	[K_DMABUF_MAP] = E(EINVAL) | E(EACCES),
-	[K_PREAD] = E(EINVAL),
-	[K_PWRITE] = E(EINVAL),
+	[K_DMABUF] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOENT) | ERRNO_BIT(ENOTTY),
+	[K_DMABUF_MAP] = ERRNO_BIT(EINVAL) | ERRNO_BIT(EACCES),
+	[K_PREAD] = ERRNO_BIT(EINVAL),
+	[K_PWRITE] = ERRNO_BIT(EINVAL),
 	/*
 	 * not mappable: EINVAL; beyond the region or wrong protection; an
 	 * offset the core's page offset cannot hold: EOVERFLOW
 	 */
-	[K_MMAP] = E(EINVAL) | E(EACCES) | E(ENODEV) | E(ENOMEM) | E(ENXIO) |
-		   E(EOVERFLOW),
+	[K_MMAP] = ERRNO_BIT(EINVAL) | ERRNO_BIT(EACCES) | ERRNO_BIT(ENODEV) | ERRNO_BIT(ENXIO) | ERRNO_BIT(EOVERFLOW),
 	[K_TOUCH] = 0,
 	[K_MUNMAP] = 0,
 	/* no migration: ENOTTY; an arc the FSM does not have: EINVAL */
-	[K_MIG_STATE] = E(EINVAL) | E(ENOTTY),
+	[K_MIG_STATE] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOTTY),
 	/*
 	 * a stream the device rejects, or one in the wrong state; EBADF: a
 	 * read of the resume file or a write of the save file (one-way files)
 	 */
-	[K_MIG_DATA] = E(EINVAL) | E(ENOSPC) | E(EFBIG) | E(ENODEV) |
-		       E(ENOMSG) | E(EBADF),
+	[K_MIG_DATA] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOSPC) | ERRNO_BIT(EFBIG) | ERRNO_BIT(ENODEV) |
+		       ERRNO_BIT(ENOMSG) | ERRNO_BIT(EBADF),
 	/*
 	 * the dirty-logging features carry user pointers (random here):
 	 * EFAULT; more ranges than the core takes: E2BIG
 	 */
-	[K_FEATURE] = E(EINVAL) | E(ENOTTY) | E(EFAULT) | E(E2BIG),
-	[K_OTHER_IOCTL] = E(EINVAL) | E(ENOTTY),
+	[K_FEATURE] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOTTY) | ERRNO_BIT(EFAULT) | ERRNO_BIT(E2BIG),
+	[K_OTHER_IOCTL] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENOTTY),
 	[K_MODE] = 0,
 	[K_REOPEN] = 0,
 	/* a string that is no UUID, one in use, no room left */
-	[K_SYSFS_CREATE] = E(EINVAL) | E(EEXIST) | E(ENOSPC) | E(EUSERS),
+	[K_SYSFS_CREATE] = ERRNO_BIT(EINVAL) | ERRNO_BIT(EEXIST) | ERRNO_BIT(ENOSPC) | ERRNO_BIT(EUSERS),
 	/* removal in progress: EAGAIN; already gone: ENODEV, ENOENT */
-	[K_SYSFS_REMOVE] = E(EINVAL) | E(ENODEV) | E(ENOENT) | E(EAGAIN),
-	/* read-only: EACCES; what the attribute does not take: EINVAL */
-	[K_SYSFS_ATTR] = E(EACCES) | E(EINVAL) | E(EPERM) | E(EIO) |
-			 E(ENODEV) | E(ENOENT),
+	[K_SYSFS_REMOVE] = ERRNO_BIT(EINVAL) | ERRNO_BIT(ENODEV) | ERRNO_BIT(ENOENT) | ERRNO_BIT(EAGAIN),
+	/*
+	 * read-only: EACCES; what the attribute does not take: EINVAL. The
+	 * files are the fuzzed instance's and its type's: none may vanish.
+	 */
+	[K_SYSFS_ATTR] = ERRNO_BIT(EACCES) | ERRNO_BIT(EINVAL) | ERRNO_BIT(EPERM) | ERRNO_BIT(EIO),
 };
 
 /* What one sample's upstream answers beyond the uAPI's errnos. */
@@ -149,15 +154,15 @@ static const struct {
 	__uint128_t errnos;
 } sample_allowed[] = {
 	/* upstream mtty answers every failed access with EFAULT */
-	{ "mtty-", K_PREAD, E(EFAULT) },
-	{ "mtty-", K_PWRITE, E(EFAULT) },
+	{ "mtty-", K_PREAD, ERRNO_BIT(EFAULT) },
+	{ "mtty-", K_PWRITE, ERRNO_BIT(EFAULT) },
 	/* and a resume stream longer than its state with ENOMEM */
-	{ "mtty-", K_MIG_DATA, E(ENOMEM) },
+	{ "mtty-", K_MIG_DATA, ERRNO_BIT(ENOMEM) },
 	/*
 	 * mbochs_rs refuses writes to its read-only EDID registers with EPERM,
 	 * as i915's EDID region does (upstream mbochs ignores them)
 	 */
-	{ "mbochs-", K_PWRITE, E(EPERM) },
+	{ "mbochs-", K_PWRITE, ERRNO_BIT(EPERM) },
 };
 
 /* per-worker tallies, in memory shared with the parent */
@@ -168,6 +173,7 @@ struct tally {
 	uint64_t kind_ns[K_COUNT];	/* time spent in each kind */
 	__uint128_t errnos;		/* bit n: errno n seen */
 	uint64_t kills;
+	int kind;			/* of the operation under way */
 	int failed;
 };
 
@@ -205,6 +211,8 @@ struct fuzz {
 static bool quiet;
 
 #define MAX_TYPES	8
+/* a worker whose operation count stands still this long is stuck */
+#define STALL_SECONDS	120
 #define MAX_FILES	64
 /*
  * The sysfs paths the workers write to, found by the parent before they
@@ -273,17 +281,24 @@ static void fail(struct fuzz *f, enum kind k, const char *fmt, ...)
 {
 	va_list ap;
 
+	int i;
+
+	/* first: a kill while this prints must not pass for a plain kill */
+	f->t->failed = 1;
 	printf("# FAIL %s seed=%llu op=%llu %s: ", f->type,
 	       (unsigned long long)f->seed, (unsigned long long)f->op,
 	       kind_name[k]);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
-	printf(" (replay: mdev_fuzz -w 1 -s %llu -n %llu %s)\n",
-	       (unsigned long long)f->seed, (unsigned long long)f->op + 1,
-	       f->type);
+	printf(" (replay: mdev_fuzz -w 1 -s %llu -n %llu",
+	       (unsigned long long)f->seed, (unsigned long long)f->op + 1);
+	for (i = 0; i < f->ntypes; i++)
+		printf(" %s", f->types[i]);
+	printf("%s)\n", f->t->kills ?
+	       "; the worker was restarted: the instance's state came from earlier ones" :
+	       "");
 	fflush(stdout);
-	f->t->failed = 1;
 	exit(1);
 }
 
@@ -302,10 +317,10 @@ static bool check(struct fuzz *f, enum kind k, long ret, __uint128_t extra,
 		f->t->kind_ok[k]++;
 		return true;
 	}
-	if (e <= 0 || e >= 128 || !((f->allowed[k] | extra) & E(e)))
+	if (e <= 0 || e >= 128 || !((f->allowed[k] | extra) & ERRNO_BIT(e)))
 		fail(f, k, "%s: errno %d (%s) not allowed", what, e,
 		     strerror(e));
-	f->t->errnos |= E(e);
+	f->t->errnos |= ERRNO_BIT(e);
 	return false;
 }
 
@@ -313,7 +328,7 @@ static bool check(struct fuzz *f, enum kind k, long ret, __uint128_t extra,
 static void *arg_or_bad(struct fuzz *f, __uint128_t *extra)
 {
 	if (chance(f, 3)) {
-		*extra |= E(EFAULT);
+		*extra |= ERRNO_BIT(EFAULT);
 		return chance(f, 50) ? NULL : (void *)(uintptr_t)0x10;
 	}
 	return f->arg;
@@ -399,7 +414,7 @@ static void do_device_info(struct fuzz *f)
 	fill(f, f->arg, 64);
 	info->argsz = some_argsz(f, sizeof(*info));
 	if (info->argsz > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_INFO, p);
 	if (check(f, K_DEVICE_INFO, ret, extra, "GET_INFO") && p == f->arg &&
 	    (info->num_regions != f->info.num_regions ||
@@ -450,7 +465,7 @@ static bool info_request(struct fuzz *f, enum kind k, unsigned long cmd,
 	head[0] = *asked = some_argsz(f, minsz);
 	head[2] = chance(f, 80) ? below(f, indexes + 2) : rnd(f);
 	if (*asked > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), cmd, p);
 	if (!check(f, k, ret, extra, name) || p != f->arg)
 		return false;
@@ -536,7 +551,7 @@ static void do_set_irqs(struct fuzz *f)
 		for (i = 0; i < n; i++)
 			((int32_t *)set->data)[i] = some_eventfd(f);
 	if (set->argsz > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_SET_IRQS, p);
 	check(f, K_SET_IRQS, ret, extra, "SET_IRQS");
 }
@@ -570,7 +585,7 @@ static void do_plane(struct fuzz *f)
 	pl->flags = chance(f, 85) ? flags[below(f, 6)] : rnd(f);
 	pl->drm_plane_type = chance(f, 80) ? 1 + below(f, 3) : rnd(f);
 	if (pl->argsz > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_QUERY_GFX_PLANE, p);
 	if (check(f, K_PLANE, ret, extra, "QUERY_GFX_PLANE") && p == f->arg &&
 	    (pl->flags & VFIO_GFX_PLANE_TYPE_DMABUF) &&
@@ -596,7 +611,7 @@ static void do_dmabuf(struct fuzz *f)
 
 	if (chance(f, 3)) {
 		p = NULL;
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	}
 	ret = ioctl(device_fd(f), VFIO_DEVICE_GET_GFX_DMABUF, p);
 	if (check(f, K_DMABUF, ret, extra, "GET_GFX_DMABUF"))
@@ -796,7 +811,7 @@ static void do_mig_state(struct fuzz *f)
 	req->mig.device_state = chance(f, 90) ? below(f, 9) : rnd(f);
 	req->mig.data_fd = -1;
 	if (req->hdr.argsz > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_FEATURE, p);
 	if (!check(f, K_MIG_STATE, ret, extra, "MIG_DEVICE_STATE") ||
 	    p != f->arg)
@@ -857,7 +872,7 @@ static void do_feature(struct fuzz *f)
 	    (req->flags & VFIO_DEVICE_FEATURE_SET))
 		req->flags &= ~VFIO_DEVICE_FEATURE_SET;
 	if (req->argsz > ARG_SIZE)
-		extra |= E(EFAULT);
+		extra |= ERRNO_BIT(EFAULT);
 	ret = ioctl(device_fd(f), VFIO_DEVICE_FEATURE, p);
 	check(f, K_FEATURE, ret, extra, "FEATURE");
 }
@@ -872,7 +887,7 @@ static void do_other_ioctl(struct fuzz *f)
 		12, 13, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
 	};
 	unsigned long cmd = _IO(VFIO_TYPE, VFIO_BASE + nr[below(f, sizeof(nr))]);
-	__uint128_t extra = E(EFAULT);
+	__uint128_t extra = ERRNO_BIT(EFAULT);
 	long ret;
 
 	if (chance(f, 30)) {
@@ -899,20 +914,16 @@ static void do_mode(struct fuzz *f)
 		{ 640, 480 }, { 800, 600 }, { 1024, 768 }, { 320, 200 },
 	};
 	struct vfio_region_info *mmio = &f->reg[VFIO_PCI_BAR2_REGION_INDEX];
-	unsigned int s = below(f, ARRAY_SIZE(sizes)), i;
-	uint16_t regs[][2] = {
-		{ 4, 0 }, { 1, sizes[s][0] }, { 2, sizes[s][1] }, { 3, 32 },
-		{ 6, sizes[s][0] }, { 8, 0 }, { 9, below(f, 3) }, { 4, 1 },
-	};
+	unsigned int s = below(f, ARRAY_SIZE(sizes));
+	int err;
 
 	if (f->nregions <= VFIO_PCI_BAR2_REGION_INDEX || mmio->size < 0x600)
 		return;
 	f->t->kind_ops[K_MODE]++;
-	for (i = 0; i < ARRAY_SIZE(regs); i++)
-		if (pwrite(device_fd(f), &regs[i][1], 2,
-			   mmio->offset + 0x500 + 2 * regs[i][0]) != 2)
-			fail(f, K_MODE, "dispi register %u: %s", regs[i][0],
-			     strerror(errno));
+	err = bochs_set_mode(device_fd(f), mmio, sizes[s][0], sizes[s][1],
+			     below(f, 3));
+	if (err)
+		fail(f, K_MODE, "dispi registers: %s", strerror(-err));
 	f->t->kind_ok[K_MODE]++;
 }
 
@@ -930,6 +941,21 @@ static void do_reopen(struct fuzz *f)
 	f->t->kind_ok[K_REOPEN]++;
 }
 
+/* A random version-4 UUID string from the seed (UUID_STR_LEN + 1 bytes). */
+static void some_uuid(struct fuzz *f, char *buf)
+{
+	uint64_t hi = rnd(f), lo = rnd(f);
+
+	hi = (hi & ~0xf000ULL) | 0x4000;
+	lo = (lo & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(buf, UUID_STR_LEN + 1, "%08llx-%04llx-%04llx-%04llx-%012llx",
+		 (unsigned long long)(hi >> 32),
+		 (unsigned long long)(hi >> 16) & 0xffff,
+		 (unsigned long long)hi & 0xffff,
+		 (unsigned long long)(lo >> 48),
+		 (unsigned long long)lo & 0xffffffffffffULL);
+}
+
 /* A string for a sysfs file: random bytes, a number, a UUID, or garbage. */
 static size_t some_text(struct fuzz *f, char *buf, size_t max)
 {
@@ -937,7 +963,7 @@ static size_t some_text(struct fuzz *f, char *buf, size_t max)
 
 	switch (below(f, 5)) {
 	case 0:
-		uuid_gen(buf);
+		some_uuid(f, buf);
 		return UUID_STR_LEN;
 	case 1:
 		return snprintf(buf, max, "%lld", (long long)rnd(f) % 4);
@@ -1098,6 +1124,8 @@ static void one_op(struct fuzz *f)
 	enum kind k = pick_kind(f);
 	uint64_t start = now_ns();
 
+	f->t->kind = k;
+
 	switch (k) {
 	case K_DEVICE_INFO:
 		do_device_info(f);
@@ -1236,8 +1264,10 @@ struct answers {
 	int reset;			/* 0 or the errno of VFIO_DEVICE_RESET */
 };
 
-static int ask(int fd, struct answers *a)
+/* Fills the struct answers at @arg from device fd @fd; 0 or -errno. */
+static int ask(int fd, void *arg)
 {
+	struct answers *a = arg;
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vfio_region_info r;
 	unsigned int i;
@@ -1262,33 +1292,13 @@ static int ask(int fd, struct answers *a)
 	return 0;
 }
 
-static int known_good(const char *type, struct answers *a)
-{
-	char uuid[UUID_STR_LEN + 1];
-	struct vfio_dev vd;
-	int err;
-
-	uuid_gen(uuid);
-	err = mdev_create_wait(type, uuid, 10000);
-	if (err)
-		return err;
-	err = vfio_open_mdev(uuid, &vd);
-	if (!err) {
-		err = ask(vd.device, a);
-		vfio_close_mdev(&vd);
-	}
-	if (mdev_remove(uuid) && !err)
-		err = -EIO;
-	return err;
-}
-
 static void print_tally(const char *type, struct tally *sum, double secs)
 {
 	char list[512] = "";
 	unsigned int k, e, kinds = 0;
 
 	for (e = 1; e < 128; e++)
-		if (sum->errnos & E(e))
+		if (sum->errnos & ERRNO_BIT(e))
 			snprintf(list + strlen(list), sizeof(list) - strlen(list),
 				 "%s%s", list[0] ? "," : "",
 				 strerrorname_np(e) ?: "?");
@@ -1310,19 +1320,11 @@ static void print_tally(const char *type, struct tally *sum, double secs)
 		       sum->kind_ns[k] / 1e3 / sum->kind_ops[k] : 0.0);
 }
 
-static int wait_worker(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int main(int argc, char **argv)
 {
-	uint64_t ops = 10000, seed = 0, per, next_seed;
-	int workers = 3, opt, i, ret = 0, status;
+	uint64_t ops = 10000, seed = 0, per, next_seed, last_ops[8];
+	int workers = 3, opt, i, ret = 0, status, live;
+	double last_move[8];
 	long avail_before[8], avail;
 	char uuids[8][UUID_STR_LEN + 1], path[PATH_MAX];
 	struct answers before, after;
@@ -1377,7 +1379,7 @@ usage:
 			return 1;
 		}
 	}
-	err = known_good(argv[optind], &before);
+	err = with_fresh_instance(argv[optind], ask, &before);
 	if (err) {
 		printf("# a fresh %s does not work before fuzzing: %s\n",
 		       argv[optind], strerror(-err));
@@ -1415,51 +1417,83 @@ usage:
 			worker(uuids[i], seed + i, per + (i ? 0 : ops % workers),
 			       argv[optind], argv + optind, argc - optind, &t[i]);
 	}
-	/* the last worker is killed at random points and started again */
+	/*
+	 * The last worker is killed at random points and started again; a
+	 * worker whose count stands still for STALL_SECONDS is stuck in the
+	 * kernel (a hang, which a kill might otherwise hide): a failure.
+	 */
 	next_seed = seed + workers;
-	if (workers > 1) {
-		struct tally *v = &t[workers - 1];
-		uint64_t target = per, done;
-
-		srandom(seed);
-		for (;;) {
-			msleep(50 + random() % 400);
-			if (waitpid(pid[workers - 1], &status, WNOHANG) ==
-			    pid[workers - 1]) {
-				if (!WIFEXITED(status) || WEXITSTATUS(status))
+	srandom(seed);
+	for (i = 0; i < workers; i++) {
+		last_ops[i] = 0;
+		last_move[i] = now_seconds();
+	}
+	for (live = workers; live;) {
+		msleep(50 + random() % 400);
+		for (i = 0; i < workers; i++) {
+			if (!pid[i])
+				continue;
+			if (waitpid(pid[i], &status, WNOHANG) == pid[i]) {
+				pid[i] = 0;
+				live--;
+				if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+					printf("# worker %d: %s %d\n", i,
+					       WIFEXITED(status) ? "exit" : "signal",
+					       WIFEXITED(status) ? WEXITSTATUS(status) :
+					       WTERMSIG(status));
 					ret = 1;
-				break;
+				}
+				continue;
 			}
-			kill(pid[workers - 1], SIGKILL);
-			waitpid(pid[workers - 1], &status, 0);
-			if (WIFEXITED(status)) {
-				/* it finished or failed just before */
-				ret |= WEXITSTATUS(status) != 0;
-				break;
-			}
-			if (WTERMSIG(status) != SIGKILL) {
-				printf("# the killed worker died of signal %d\n",
-				       WTERMSIG(status));
+			if (t[i].ops != last_ops[i]) {
+				last_ops[i] = t[i].ops;
+				last_move[i] = now_seconds();
+			} else if (now_seconds() - last_move[i] > STALL_SECONDS) {
+				printf("# worker %d: no progress for %d s, in %s at operation %llu\n",
+				       i, STALL_SECONDS, kind_name[t[i].kind],
+				       (unsigned long long)t[i].ops);
 				ret = 1;
-				break;
+				goto stop;
 			}
-			v->kills++;
-			done = v->ops;
-			if (v->failed || done >= target)
-				break;
-			pid[workers - 1] = fork();
-			if (pid[workers - 1] < 0)
-				return 1;
-			if (!pid[workers - 1])
-				worker(uuids[workers - 1], next_seed,
-				       target - done, argv[optind],
-				       argv + optind, argc - optind, v);
-			next_seed++;
+		}
+		i = workers - 1;
+		if (workers == 1 || !pid[i])
+			continue;
+		kill(pid[i], SIGKILL);
+		waitpid(pid[i], &status, 0);
+		pid[i] = 0;
+		if (WIFEXITED(status)) {
+			/* it finished or failed just before */
+			live--;
+			ret |= WEXITSTATUS(status) != 0;
+			continue;
+		}
+		if (WTERMSIG(status) != SIGKILL) {
+			printf("# the killed worker died of signal %d\n",
+			       WTERMSIG(status));
+			ret = 1;
+			goto stop;
+		}
+		t[i].kills++;
+		if (t[i].failed || t[i].ops >= per) {
+			live--;
+			continue;
+		}
+		pid[i] = fork();
+		if (pid[i] < 0)
+			return 1;
+		if (!pid[i])
+			worker(uuids[i], next_seed, per - t[i].ops, argv[optind],
+			       argv + optind, argc - optind, &t[i]);
+		next_seed++;
+	}
+stop:
+	for (i = 0; i < workers; i++) {
+		if (pid[i] > 0) {
+			kill(pid[i], SIGKILL);
+			waitpid(pid[i], &status, 0);
 		}
 	}
-	for (i = 0; i < workers - (workers > 1); i++)
-		if (wait_worker(pid[i]))
-			ret = 1;
 	for (i = 0; i < workers; i++) {
 		sum.ops += t[i].ops;
 		sum.errnos |= t[i].errnos;
@@ -1473,6 +1507,13 @@ usage:
 			ret = 1;
 	}
 	print_tally(argv[optind], &sum, now_seconds() - start);
+	/* no request may have taken a worker's instance away */
+	for (i = 0; i < workers; i++) {
+		if (!mdev_exists(uuids[i])) {
+			printf("# worker %d's instance %s is gone\n", i, uuids[i]);
+			ret = 1;
+		}
+	}
 	/* every instance goes, scratch ones of killed workers included */
 	for (i = optind; i < argc; i++)
 		mdev_remove_all(argv[i]);
@@ -1485,7 +1526,8 @@ usage:
 			ret = 1;
 		}
 	}
-	err = known_good(argv[optind], &after);
+	memset(&after, 0, sizeof(after));
+	err = with_fresh_instance(argv[optind], ask, &after);
 	if (err || memcmp(&after, &before, sizeof(after))) {
 		printf("# a fresh %s after fuzzing: %s, ids %08x (before %08x), %u regions (%u), reset %d (%d)\n",
 		       argv[optind], strerror(-err), after.ids, before.ids,

@@ -16,6 +16,7 @@
  *
  * usage: mdev_soak [-t SECONDS] [-j THREADS] TYPE VENDOR_KO
  * Environment: MDEV_CORE_MODULE, MDEV_VFIO_MDEV_MODULE (paths to .ko)
+ *              MDEV_STACK (the stack: "c+…" for upstream's core)
  *              MDEV_RUST_VENDOR_MODULES (every vendor .ko on vfio_mdev)
  * Exit code 0 when every answer was allowed and the stack came back.
  */
@@ -41,8 +42,9 @@
 
 #define MAX_THREADS	16
 #define MAX_VENDORS	8
-#define DRM_PLANE_TYPE_PRIMARY	1
 #define PAGE		4096
+/* times the whole stack must have gone down and come back */
+#define MIN_ROUNDS	2
 
 enum step { S_CREATE, S_OPEN, S_ACCESS, S_MAP, S_EXPORT, S_REMOVE, S_COUNT };
 
@@ -50,21 +52,28 @@ static const char *const step_name[S_COUNT] = {
 	"create", "open", "access", "map", "export", "remove",
 };
 
-#define E(x)	((__uint128_t)1 << (x))
 /*
- * What a step may answer while the stack under it unloads. create: the
- * type directory is gone (ENOENT) or its parent is going (ENODEV), or no
- * room is left while removed instances are released (ENOSPC, EUSERS).
- * open: the instance or its group went between the lookup and the open
- * (ENOENT, ENODEV), or its group number was taken by another device
- * (EINVAL: the uuid is not in that group; EPERM: not viable). The device
- * file is open from there on, which holds the device: access, map and
- * export may not fail. remove: the instance is gone or going already.
+ * What a step may answer at any time: create finds no room left while
+ * removed instances are released (ENOSPC, EUSERS). The device file, once
+ * open, holds the device: access, map and export may never fail.
  */
 static const __uint128_t step_allowed[S_COUNT] = {
-	[S_CREATE] = E(ENOENT) | E(ENODEV) | E(ENOSPC) | E(EUSERS),
-	[S_OPEN] = E(ENOENT) | E(ENODEV) | E(EINVAL) | E(EPERM),
-	[S_REMOVE] = E(ENOENT) | E(ENODEV),
+	[S_CREATE] = ERRNO_BIT(ENOSPC) | ERRNO_BIT(EUSERS),
+};
+
+/*
+ * What a step may answer only while the sample is going or gone (the
+ * cycle overlapped an unload). create: the type directory is gone
+ * (ENOENT) or its parent is going (ENODEV). open: the instance or its
+ * group went between the lookup and the open (ENOENT, ENODEV), or its
+ * group number was taken by another device (EINVAL: the uuid is not in
+ * that group; EPERM: not viable). remove: the instance is gone already.
+ */
+static const __uint128_t step_gone[S_COUNT] = {
+	[S_CREATE] = ERRNO_BIT(ENOENT) | ERRNO_BIT(ENODEV),
+	[S_OPEN] = ERRNO_BIT(ENOENT) | ERRNO_BIT(ENODEV) | ERRNO_BIT(EINVAL) |
+		   ERRNO_BIT(EPERM),
+	[S_REMOVE] = ERRNO_BIT(ENOENT) | ERRNO_BIT(ENODEV),
 };
 
 static struct {
@@ -72,18 +81,29 @@ static struct {
 	atomic_bool seen[128];		/* errnos seen */
 	atomic_int failed;
 	atomic_bool stop;
+	/*
+	 * Odd from just before an unload of the sample until it is loaded
+	 * back: a cycle that saw it odd, or saw it change, overlapped an
+	 * unload.
+	 */
+	atomic_uint gone_gen;
 } st;
 
 static const char *type;
 static bool display, dmabuf;
 static uint32_t ids;		/* of a fresh instance, before the soak */
 
-static void __printf(3, 4) step_result(enum step s, int err,
-				       const char *fmt, ...);
+static void __printf(4, 5) step_result(enum step s, unsigned int gen,
+				       int err, const char *fmt, ...);
 
-/* Tallies step @s's result (0 or -errno); an errno not allowed fails. */
-static void step_result(enum step s, int err, const char *fmt, ...)
+/*
+ * Tallies step @s's result (0 or -errno) in a cycle that began at gone_gen
+ * @gen; an errno not allowed then fails.
+ */
+static void step_result(enum step s, unsigned int gen, int err,
+			const char *fmt, ...)
 {
+	__uint128_t allowed = step_allowed[s];
 	va_list ap;
 
 	if (!err) {
@@ -91,7 +111,9 @@ static void step_result(enum step s, int err, const char *fmt, ...)
 		return;
 	}
 	atomic_fetch_add(&st.refused[s], 1);
-	if (-err < 128 && (step_allowed[s] & E(-err))) {
+	if ((gen & 1) || atomic_load(&st.gone_gen) != gen)
+		allowed |= step_gone[s];
+	if (-err < 128 && (allowed & ERRNO_BIT(-err))) {
 		atomic_store(&st.seen[-err], true);
 		return;
 	}
@@ -103,31 +125,13 @@ static void step_result(enum step s, int err, const char *fmt, ...)
 	atomic_store(&st.failed, 1);
 }
 
-/* The first 4 bytes of config space: vendor and device id; 0 or -errno. */
-static int read_ids(int fd, uint32_t *out)
-{
-	ssize_t n = region_read(fd, VFIO_PCI_CONFIG_REGION_INDEX, 0, out, 4);
-
-	return n == 4 ? 0 : n < 0 ? n : -EIO;
-}
-
-/* The bochs mode registers for 640x480x32 (dispi, BAR 2 at 0x500). */
+/* mbochs: a 640x480 mode, so that the plane has something to export */
 static int bochs_mode(int fd)
 {
-	static const uint16_t regs[][2] = {
-		{ 4, 0 }, { 1, 640 }, { 2, 480 }, { 3, 32 }, { 6, 640 },
-		{ 8, 0 }, { 9, 0 }, { 4, 1 },
-	};
-	unsigned int i;
-	ssize_t n;
+	struct vfio_region_info mmio;
+	int err = region_info(fd, VFIO_PCI_BAR2_REGION_INDEX, &mmio);
 
-	for (i = 0; i < ARRAY_SIZE(regs); i++) {
-		n = region_write(fd, VFIO_PCI_BAR2_REGION_INDEX,
-				 0x500 + 2 * regs[i][0], &regs[i][1], 2);
-		if (n != 2)
-			return n < 0 ? n : -EIO;
-	}
-	return 0;
+	return err ?: bochs_set_mode(fd, &mmio, 640, 480, 0);
 }
 
 /* Plane query, export, map and read of the dma-buf; 0 or -errno. */
@@ -164,40 +168,46 @@ static void cycle(void)
 	char uuid[UUID_STR_LEN + 1];
 	struct vfio_dev vd;
 	uint32_t got = 0;
+	unsigned int gen = atomic_load(&st.gone_gen);
 	uint8_t *map;
 	int err;
 
 	uuid_gen(uuid);
 	err = mdev_create(type, uuid);
-	step_result(S_CREATE, err, "%s", uuid);
+	step_result(S_CREATE, gen, err, "%s", uuid);
 	if (err) {
 		/* the type is gone for now: let the loader run */
-		usleep(2000);
+		while ((atomic_load(&st.gone_gen) & 1) &&
+		       !atomic_load(&st.stop))
+			usleep(10000);
+		if (err == -ENOSPC || err == -EUSERS)
+			usleep(2000);
 		return;
 	}
 	err = vfio_open_mdev(uuid, &vd);
-	step_result(S_OPEN, err, "%s", uuid);
+	step_result(S_OPEN, gen, err, "%s", uuid);
 	if (!err) {
-		err = read_ids(vd.device, &got);
+		err = read_pci_ids(vd.device, &got);
 		if (!err && got != ids)
 			err = -EIO;
-		step_result(S_ACCESS, err, "ids %08x, expected %08x", got, ids);
+		step_result(S_ACCESS, gen, err, "ids %08x, expected %08x", got, ids);
 		if (display) {
 			map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
 				   vd.device,
 				   REGION_OFFSET(VFIO_PCI_BAR0_REGION_INDEX));
 			err = map == MAP_FAILED ? -errno : 0;
-			step_result(S_MAP, err, "BAR 0");
+			step_result(S_MAP, gen, err, "BAR 0");
 			if (!err) {
 				__atomic_store_n(map, 0x5a, __ATOMIC_RELAXED);
 				munmap(map, PAGE);
 			}
 		}
 		if (dmabuf)
-			step_result(S_EXPORT, export(vd.device), "dma-buf");
+			step_result(S_EXPORT, gen, export(vd.device),
+				    "dma-buf");
 		vfio_close_mdev(&vd);
 	}
-	step_result(S_REMOVE, mdev_remove(uuid), "%s", uuid);
+	step_result(S_REMOVE, gen, mdev_remove(uuid), "%s", uuid);
 }
 
 static void *worker(void *arg)
@@ -213,7 +223,8 @@ struct module {
 	const char *path;
 	char name[64];
 	bool loaded;
-	unsigned long unloads, refusals;
+	bool retry;		/* see load_back() */
+	unsigned long unloads, refusals, retries;
 };
 
 static int load(struct module *m)
@@ -251,14 +262,26 @@ static int unload(struct module *m)
 	return err;
 }
 
-/* Loads @m back if it went; false (and says why) if that failed. */
+/*
+ * Loads @m back if it went; false (and says why) if that failed. Upstream's
+ * C core cannot come back at once on the test kernel: its class_compat
+ * directory (/sys/class/mdev_bus) goes only with its kobject's release,
+ * which the kernel delays by up to 4 s (DEBUG_KOBJECT_RELEASE), and a load
+ * meanwhile fails (ENOMEM). For that module alone (@m->retry), a failed
+ * load is tried again for 5 s, and counted.
+ */
 static bool load_back(struct module *m)
 {
-	int err;
+	int err, ms;
 
 	if (m->loaded)
 		return true;
 	err = load(m);
+	for (ms = 0; err && m->retry && ms < 5000; ms += 250) {
+		m->retries++;
+		msleep(250);
+		err = load(m);
+	}
 	if (err) {
 		printf("# FAIL load %s: %s\n", m->name, strerror(-err));
 		atomic_store(&st.failed, 1);
@@ -285,38 +308,24 @@ static void init_module_entry(struct module *m, const char *path)
 	m->loaded = true;
 }
 
-/* A fresh instance's config-space ids; 0 or -errno. */
-static int fresh_ids(uint32_t *out)
+/* with_fresh_instance(): the instance's config-space ids into @out */
+static int pci_ids(int fd, void *out)
 {
-	char uuid[UUID_STR_LEN + 1];
-	struct vfio_dev vd;
-	int err;
-
-	uuid_gen(uuid);
-	err = mdev_create_wait(type, uuid, 10000);
-	if (err)
-		return err;
-	err = vfio_open_mdev(uuid, &vd);
-	if (!err) {
-		err = read_ids(vd.device, out);
-		vfio_close_mdev(&vd);
-	}
-	if (mdev_remove(uuid) && !err)
-		err = -EIO;
-	return err;
+	return read_pci_ids(fd, out);
 }
 
 int main(int argc, char **argv)
 {
 	struct module vendor = { 0 }, vfio_mdev = { 0 }, core = { 0 };
 	struct module others[MAX_VENDORS] = { 0 };
-	int seconds = 10, threads = 8, opt, i, nothers = 0, ret = 0;
+	int seconds = 10, threads = 8, opt, i, nothers = 0, ret = 0, started;
 	char *list, *tok, *save;
 	pthread_t tid[MAX_THREADS];
 	long avail_before, avail;
+	unsigned long long busy;
 	unsigned long rounds = 0;
 	const char *env;
-	uint32_t after;
+	uint32_t after = 0;
 	double end;
 	int err;
 
@@ -346,9 +355,11 @@ usage:
 	init_module_entry(&vendor, argv[optind + 1]);
 	init_module_entry(&vfio_mdev, getenv("MDEV_VFIO_MDEV_MODULE"));
 	init_module_entry(&core, getenv("MDEV_CORE_MODULE"));
+	/* MDEV_STACK "c+…": the core is upstream's (see load_back()) */
+	core.retry = !strncmp(getenv("MDEV_STACK") ?: "", "c+", 2);
 
 	avail_before = mdev_available(type);
-	if (avail_before <= 0 || fresh_ids(&ids)) {
+	if (avail_before <= 0 || with_fresh_instance(type, pci_ids, &ids)) {
 		printf("# %s does not work before the soak\n", type);
 		return 1;
 	}
@@ -369,27 +380,51 @@ usage:
 		}
 	}
 
-	for (i = 0; i < threads; i++)
-		if (pthread_create(&tid[i], NULL, worker, NULL))
-			return 1;
+	for (started = 0; started < threads; started++) {
+		if (pthread_create(&tid[started], NULL, worker, NULL)) {
+			printf("# FAIL pthread_create: %s\n", strerror(errno));
+			atomic_store(&st.failed, 1);
+			break;
+		}
+	}
+	/*
+	 * Until the time is up and the whole stack went down MIN_ROUNDS
+	 * times (an exported dma-buf pins mbochs, so some tries are refused),
+	 * within 10 times the time.
+	 */
 	end = now_seconds() + seconds;
-	while (now_seconds() < end && !atomic_load(&st.failed)) {
+	while ((now_seconds() < end || core.unloads < MIN_ROUNDS) &&
+	       now_seconds() < end + 9 * seconds && !atomic_load(&st.failed)) {
 		rounds++;
 		/* the modules above each still use it: both refused */
-		unload(&core);
-		unload(&vfio_mdev);
+		if (!unload(&core) || !unload(&vfio_mdev)) {
+			printf("# FAIL: %s unloaded under a loaded %s\n",
+			       core.loaded ? vfio_mdev.name : core.name,
+			       vendor.name);
+			atomic_store(&st.failed, 1);
+		}
 		/* from the top down, as far as each lets go */
-		if (!unload(&vendor) && !unload(&vfio_mdev))
+		atomic_fetch_add(&st.gone_gen, 1);
+		if (unload(&vendor))
+			atomic_fetch_add(&st.gone_gen, 1);
+		else if (!unload(&vfio_mdev))
 			unload(&core);
 		msleep(random() % 20);
 		/* back in load order, whatever went */
 		if (!load_back(&core) || !load_back(&vfio_mdev) ||
 		    !load_back(&vendor))
 			break;
+		if (atomic_load(&st.gone_gen) & 1)
+			atomic_fetch_add(&st.gone_gen, 1);
+		/* the next unload comes under load: the workers busy again */
+		busy = atomic_load(&st.ok[S_CREATE]) + threads;
+		for (i = 0; i < 60 && atomic_load(&st.ok[S_CREATE]) < busy &&
+		     !atomic_load(&st.failed); i++)
+			msleep(50);
 		msleep(random() % 50);
 	}
 	atomic_store(&st.stop, true);
-	for (i = 0; i < threads; i++)
+	for (i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 
 reload:
@@ -403,6 +438,9 @@ reload:
 	       type, seconds, threads, rounds, vendor.name, vendor.unloads,
 	       vendor.refusals, vfio_mdev.name, vfio_mdev.unloads,
 	       vfio_mdev.refusals, core.name, core.unloads, core.refusals);
+	if (core.retries)
+		printf("#   upstream's %s loaded again after %lu tries (its old sysfs directory was still there)\n",
+		       core.name, core.retries);
 	for (i = 0; i < S_COUNT; i++)
 		printf("#   %-7s %8llu ok %8llu refused\n", step_name[i],
 		       (unsigned long long)st.ok[i],
@@ -414,6 +452,13 @@ reload:
 	printf("\n");
 	if (st.failed)
 		ret = 1;
+	/* a soak in which nothing went down, or nothing ran, proves nothing */
+	if (!ret && (core.unloads < MIN_ROUNDS || !st.ok[S_OPEN])) {
+		printf("# FAIL: the stack went down %lu times (%d needed), %llu instances opened\n",
+		       core.unloads, MIN_ROUNDS,
+		       (unsigned long long)st.ok[S_OPEN]);
+		ret = 1;
+	}
 
 	/* nothing left behind: every instance gone, every budget back */
 	if (mdev_remove_all(type)) {
@@ -426,7 +471,7 @@ reload:
 		       avail_before);
 		ret = 1;
 	}
-	err = fresh_ids(&after);
+	err = with_fresh_instance(type, pci_ids, &after);
 	if (err || after != ids) {
 		printf("# FAIL: a fresh %s after the soak: %s, ids %08x (%08x)\n",
 		       type, strerror(-err), after, ids);

@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Unload under load (mdev_soak) on each Rust vendor sample of the stack: one
-# TAP test per sample, MDEV_SOAK_SECONDS each (default 20; `make soak` runs
-# 60) with 8 worker threads, while the sample's module, vfio_mdev and the
-# core are unloaded and loaded again in a loop. Needs the stack's module
-# paths (guest-tests.sh exports them); "-T SAMPLE" leaves a sample out.
+# TAP test per sample, with 8 worker threads, while the sample's module,
+# vfio_mdev and the core are unloaded and loaded again in a loop, for
+# MDEV_SOAK_SECONDS (default 10; `make soak` runs 60) and at least twice
+# down to the core. Needs the stack's module paths (guest-tests.sh exports
+# them); "-T SAMPLE" leaves a sample out.
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
-secs=${MDEV_SOAK_SECONDS:-20}
+secs=${MDEV_SOAK_SECONDS:-10}
 samples="mtty_rs:mtty-2 mdev_minimal:mdev_minimal-1 mdpy_rs:mdpy-vga
 	 mbochs_rs:mbochs-small"
 skip=" "

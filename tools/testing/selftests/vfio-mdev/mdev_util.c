@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "../kselftest.h"
 #include "mdev_util.h"
 
 int sysfs_write(const char *path, const char *buf, size_t len)
@@ -27,7 +28,7 @@ int sysfs_write(const char *path, const char *buf, size_t len)
 	if (fd < 0)
 		return -errno;
 	n = write(fd, buf, len);
-	err = n < 0 ? -errno : 0;
+	err = n < 0 ? -errno : (size_t)n < len ? -EIO : 0;
 	close(fd);
 	return err;
 }
@@ -51,10 +52,17 @@ int sysfs_read(const char *path, char *buf, size_t len)
 
 long sysfs_read_long(const char *path)
 {
-	char buf[64];
+	char buf[64], *end;
 	int n = sysfs_read(path, buf, sizeof(buf));
+	long v;
 
-	return n < 0 ? n : strtol(buf, NULL, 0);
+	if (n < 0)
+		return n;
+	errno = 0;
+	v = strtol(buf, &end, 0);
+	if (errno || end == buf || (*end && *end != '\n') || v < 0)
+		return -EINVAL;
+	return v;
 }
 
 bool path_exists(const char *path)
@@ -165,8 +173,8 @@ int mdev_remove_all(const char *type)
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (!mdev_remove(de->d_name))
-			n++;
+		mdev_remove(de->d_name);
+		n++;
 	}
 	closedir(d);
 	return n;
@@ -227,6 +235,27 @@ void vfio_close_mdev(struct vfio_dev *vd)
 	vd->device = vd->group = vd->container = -1;
 }
 
+int with_fresh_instance(const char *type, int (*fn)(int fd, void *arg),
+			void *arg)
+{
+	char uuid[UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+	int err;
+
+	uuid_gen(uuid);
+	err = mdev_create_wait(type, uuid, 10000);
+	if (err)
+		return err;
+	err = vfio_open_mdev(uuid, &vd);
+	if (!err) {
+		err = fn(vd.device, arg);
+		vfio_close_mdev(&vd);
+	}
+	if (mdev_remove(uuid) && !err)
+		err = -EIO;
+	return err;
+}
+
 ssize_t region_read(int fd, int index, uint64_t off, void *buf, size_t len)
 {
 	ssize_t n = pread(fd, buf, len, REGION_OFFSET(index) + off);
@@ -285,6 +314,57 @@ int region_info(int fd, unsigned int index, struct vfio_region_info *info)
 	info->argsz = sizeof(*info);
 	info->index = index;
 	return ioctl(fd, VFIO_DEVICE_GET_REGION_INFO, info) ? -errno : 0;
+}
+
+int read_pci_ids(int fd, uint32_t *ids)
+{
+	struct vfio_region_info cfg;
+	int err = region_info(fd, VFIO_PCI_CONFIG_REGION_INDEX, &cfg);
+	ssize_t n;
+
+	if (err)
+		return err;
+	n = info_pread(fd, &cfg, 0, ids, sizeof(*ids));
+	return n == sizeof(*ids) ? 0 : n < 0 ? n : -EIO;
+}
+
+int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
+		   unsigned int width, unsigned int height,
+		   unsigned int y_offset)
+{
+	const uint16_t regs[][2] = {
+		{ DISPI_ENABLE, 0 }, { DISPI_XRES, width },
+		{ DISPI_YRES, height }, { DISPI_BPP, 32 },
+		{ DISPI_VIRT_WIDTH, width }, { DISPI_X_OFFSET, 0 },
+		{ DISPI_Y_OFFSET, y_offset }, { DISPI_ENABLE, 1 },
+	};
+	unsigned int i;
+	ssize_t n;
+
+	for (i = 0; i < ARRAY_SIZE(regs); i++) {
+		n = info_pwrite(fd, mmio, DISPI + 2 * regs[i][0], &regs[i][1],
+				2);
+		if (n != 2)
+			return n < 0 ? n : -EIO;
+	}
+	return 0;
+}
+
+int mig_set_state(int fd, uint32_t state)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state s;
+	} req = {
+		.f = { .argsz = sizeof(req),
+		       .flags = VFIO_DEVICE_FEATURE_SET |
+				VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE },
+		.s = { .device_state = state, .data_fd = -1 },
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	return req.s.data_fd;
 }
 
 int query_plane(int fd, uint32_t flags, uint32_t plane_type,

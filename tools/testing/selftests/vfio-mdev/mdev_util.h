@@ -21,11 +21,28 @@
 #define UUID_STR_LEN		36
 
 /* Region offsets as the samples lay them out: index << 40. */
+/* include/drm/drm_plane.h's drm_plane_type (not in the uAPI headers) */
+#define DRM_PLANE_TYPE_PRIMARY	1
+/* a bit per errno, for sets of the errnos a request may answer */
+#define ERRNO_BIT(e)		((__uint128_t)1 << (e))
+/* the bochs VBE (dispi) registers of mbochs: 16 bits each, in BAR 2 */
+#define DISPI			0x500
+#define DISPI_ID		0x0
+#define DISPI_XRES		0x1
+#define DISPI_YRES		0x2
+#define DISPI_BPP		0x3
+#define DISPI_ENABLE		0x4
+#define DISPI_VIRT_WIDTH	0x6
+#define DISPI_X_OFFSET		0x8
+#define DISPI_Y_OFFSET		0x9
+#define DISPI_VIDEO_MEMORY_64K	0xa
 #define REGION_OFFSET(idx)	((uint64_t)(idx) << 40)
 
-/* sysfs */
+/* sysfs: a write of all @len bytes, 0 or -errno (a short one: -EIO) */
 int sysfs_write(const char *path, const char *buf, size_t len);
+/* at most @len - 1 bytes, NUL-terminated: their count or -errno */
 int sysfs_read(const char *path, char *buf, size_t len);
+/* a file holding one non-negative number: it, or -errno (-EINVAL: no number) */
 long sysfs_read_long(const char *path);
 bool path_exists(const char *path);
 
@@ -51,7 +68,10 @@ int mdev_create_wait(const char *type, const char *uuid, int ms);
 /* Wait up to @ms for @type's available_instances to reach @n; the last value. */
 long mdev_wait_available(const char *type, long n, int ms);
 bool mdev_exists(const char *uuid);
-/* Remove every instance of @type; returns how many were removed. */
+/*
+ * Removes every instance of @type: how many there were (removed or not;
+ * one that refused to go is still there, for mdev_exists() to find).
+ */
 int mdev_remove_all(const char *type);
 
 /* A VFIO device fd opened the legacy way: container + group. */
@@ -64,9 +84,30 @@ struct vfio_dev {
 
 int vfio_open_mdev(const char *uuid, struct vfio_dev *vd);
 void vfio_close_mdev(struct vfio_dev *vd);
+/*
+ * Creates an instance of @type, opens it, hands its device fd and @arg to
+ * @fn, then closes and removes it: @fn's answer, else 0 or the first -errno.
+ */
+int with_fresh_instance(const char *type, int (*fn)(int fd, void *arg),
+			void *arg);
 
 /* GET_REGION_INFO of region @index (argsz: the fixed part); 0 or -errno. */
 int region_info(int fd, unsigned int index, struct vfio_region_info *info);
+/*
+ * Turns the bochs display of @fd on at @width x @height, 32 bpp, from line
+ * @y_offset, through the dispi registers in the region @mmio (BAR 2)
+ * describes; 0 or -errno.
+ */
+int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
+		   unsigned int width, unsigned int height,
+		   unsigned int y_offset);
+/*
+ * Moves @fd's migration state to @state: the data fd the arc opens (or
+ * -1), or -errno.
+ */
+int mig_set_state(int fd, uint32_t state);
+/* The first 4 bytes of config space (vendor and device id); 0 or -errno. */
+int read_pci_ids(int fd, uint32_t *ids);
 /*
  * QUERY_GFX_PLANE with @flags for @plane_type into @plane, whose other
  * bytes are first set to 0xa5 (so a field left alone shows); 0 or -errno.

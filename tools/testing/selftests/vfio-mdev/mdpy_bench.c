@@ -26,7 +26,6 @@
 
 #include "mdev_util.h"
 
-#define DRM_PLANE_TYPE_PRIMARY	1
 
 enum bench_op { FB_MMAP_WRITE, ANON_MEMCPY, FB_PWRITE, PLANE_QUERY, NR_OPS };
 

@@ -23,7 +23,6 @@
 
 #define FORMAT_XRGB8888		0x34325258	/* "XR24" */
 #define DRM_PLANE_TYPE_OVERLAY	0
-#define DRM_PLANE_TYPE_PRIMARY	1
 #define DRM_PLANE_TYPE_CURSOR	2
 #define PLANE_MINSZ		60	/* up to region_index, as upstream */
 #define VENDOR_CAP		0x40

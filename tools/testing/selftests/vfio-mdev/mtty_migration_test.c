@@ -78,19 +78,6 @@ static int feature(int fd, uint32_t flags, void *data, size_t len)
 	return 0;
 }
 
-/* Move @fd to @state; returns the data fd the arc opens (or -1), or -errno. */
-static int set_state(int fd, uint32_t state)
-{
-	struct vfio_device_feature_mig_state s = {
-		.device_state = state,
-		.data_fd = -1,
-	};
-	int err = feature(fd, VFIO_DEVICE_FEATURE_SET |
-			  VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
-
-	return err ? err : s.data_fd;
-}
-
 static int get_state(int fd)
 {
 	struct vfio_device_feature_mig_state s = {};
@@ -161,9 +148,9 @@ static int resume(int fd, const uint8_t *data, size_t len)
 	int dfd, err = 0;
 	ssize_t n;
 
-	if (set_state(fd, VFIO_DEVICE_STATE_STOP) < -1)
+	if (mig_set_state(fd, VFIO_DEVICE_STATE_STOP) < -1)
 		return -EIO;
-	dfd = set_state(fd, VFIO_DEVICE_STATE_RESUMING);
+	dfd = mig_set_state(fd, VFIO_DEVICE_STATE_RESUMING);
 	if (dfd < 0)
 		return dfd == -1 ? -EIO : dfd;
 	n = write(dfd, data, len);
@@ -171,10 +158,10 @@ static int resume(int fd, const uint8_t *data, size_t len)
 		err = n < 0 ? -errno : -EIO;
 	close(dfd);
 	if (!err) {
-		n = set_state(fd, VFIO_DEVICE_STATE_STOP);
+		n = mig_set_state(fd, VFIO_DEVICE_STATE_STOP);
 		err = n < -1 ? n : 0;
 	}
-	if (!err && set_state(fd, VFIO_DEVICE_STATE_RUNNING) < -1)
+	if (!err && mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING) < -1)
 		err = -EIO;
 	return err;
 }
@@ -202,12 +189,12 @@ TEST_F(mig, state_machine_arcs)
 	int fd = self->src.vd.device;
 
 	/* arcs that open no data fd */
-	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P));
+	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, get_state(fd));
-	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, set_state(fd, VFIO_DEVICE_STATE_RUNNING));
+	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING));
 	/* an invalid state is refused and changes nothing */
-	EXPECT_EQ(-EINVAL, set_state(fd, 99));
+	EXPECT_EQ(-EINVAL, mig_set_state(fd, 99));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(fd));
 	/* the device works in RUNNING */
 	bar_write8(fd, 0, UART_TX, 'k');
@@ -221,13 +208,13 @@ TEST_F(mig, stop_copy_then_resume)
 	int dfd;
 
 	dirty_ports(self->src.vd.device);
-	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
 	ASSERT_LE(0, dfd);
 	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, get_state(self->src.vd.device));
 	len = read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(0, len);
-	EXPECT_EQ(-1, set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
 
 	ASSERT_EQ(0, resume(self->dst.vd.device, data, len));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
@@ -242,7 +229,7 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	int dfd, end;
 
 	dirty_ports(self->src.vd.device);
-	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
+	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.dirty_bytes);
@@ -252,10 +239,10 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.initial_bytes);
 	/* P2P twin and back, same stream */
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_PRE_COPY_P2P));
 	/* stop-copy continues the pre-copy stream */
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_STOP_COPY));
 	/* PRECOPY_INFO only works in the pre-copy states */
 	EXPECT_EQ(-1, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
@@ -263,8 +250,8 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	more = read_all(dfd, data + len, sizeof(data) - len);
 	close(dfd);
 	ASSERT_LT(0, more);
-	EXPECT_EQ(-1, set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_RUNNING));
 
 	ASSERT_EQ(0, resume(self->dst.vd.device, data, len + more));
@@ -286,16 +273,16 @@ TEST_F(mig, pre_copy_end_of_data)
 	int dfd, end;
 
 	dirty_ports(self->src.vd.device);
-	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
+	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
 	ASSERT_LE(0, dfd);
 	len = read_stream(dfd, data, sizeof(data), &end);
 	EXPECT_LT(0, len);
 	EXPECT_EQ(ENOMSG, end);
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_PRE_COPY_P2P));
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_STOP_COPY));
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(1, poll(&p, 1, 1000));
@@ -307,8 +294,8 @@ TEST_F(mig, pre_copy_end_of_data)
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(1, poll(&p, 1, 0));
 	close(dfd);
-	EXPECT_EQ(-1, set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, set_state(self->src.vd.device,
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
 				VFIO_DEVICE_STATE_RUNNING));
 	ASSERT_EQ(0, resume(self->dst.vd.device, data, len + more));
 	check_ports(_metadata, self->dst.vd.device);
@@ -321,12 +308,12 @@ TEST_F(mig, corrupted_stream_rejected)
 	int dfd, i;
 
 	dirty_ports(self->src.vd.device);
-	dfd = set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
 	ASSERT_LE(0, dfd);
 	len = read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(8, len);
-	set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP);
+	mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP);
 
 	/* bad magic, bad version, truncated, too long: each one fails */
 	memcpy(bad, data, len);
@@ -364,11 +351,11 @@ TEST_F(mig, data_fd_outlives_device)
 	uint8_t buf[64];
 	int save, load;
 
-	save = set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	save = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
 	ASSERT_LE(0, save);
 	EXPECT_LT(0, read(save, buf, 8));
-	ASSERT_LE(-1, set_state(self->dst.vd.device, VFIO_DEVICE_STATE_STOP));
-	load = set_state(self->dst.vd.device, VFIO_DEVICE_STATE_RESUMING);
+	ASSERT_LE(-1, mig_set_state(self->dst.vd.device, VFIO_DEVICE_STATE_STOP));
+	load = mig_set_state(self->dst.vd.device, VFIO_DEVICE_STATE_RESUMING);
 	ASSERT_LE(0, load);
 
 	/* the device fds close: both data fds are disabled */
@@ -428,7 +415,7 @@ TEST_F_TIMEOUT(mig, set_state_races_reset, 120)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, resetter, &r));
 	for (i = 0; i < 500; i++) {
-		fd = set_state(r.fd, cycle[i % 5]);
+		fd = mig_set_state(r.fd, cycle[i % 5]);
 		EXPECT_LE(-1, fd) TH_LOG("step %d: %s", i, strerror(-fd));
 		if (fd < 0)
 			continue;
