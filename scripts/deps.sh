@@ -14,7 +14,7 @@ CARGO_FUZZ_VERSION=0.13.2
 APT_PKGS="linux-source-6.12 rustc-web rust-web-src rustfmt-web rust-web-clippy
 	clang lld llvm libclang-dev busybox-static flex bison bc libelf-dev
 	libssl-dev cpio kmod python3-venv rsync zstd xz-utils make gcc libc6-dev
-	gdb"
+	gdb procps"
 # QEMU comes from bookworm-backports so it matches the preinstalled
 # qemu-utils 10.x instead of replacing it.
 BPO_PKGS="qemu-system-x86"

@@ -23,20 +23,24 @@ KSRC_TARBALL=/usr/src/linux-source-6.12.tar.xz
 KSRC_PKG=linux-source-6.12
 
 # Kernel flavors: "debug", the test kernel with every checker on
-# (kernel/configs/debug.config; what `make check` and `make run` use), and
+# (kernel/configs/debug.config; what `make check` and `make run` use),
 # "bench", the same kernel without them, as users run it
-# (kernel/configs/bench.config; what `make bench` uses). Each has its own
-# build tree. MDEV_FLAVOR picks one; the scripts that need a given flavor
-# set it themselves.
+# (kernel/configs/bench.config; what `make bench` uses), and "client", the
+# nested guest's kernel of mdev_qemu_test.sh (kernel/configs/client.config:
+# no Rust, no stack, no checkers). Each has its own build tree. MDEV_FLAVOR
+# picks one; the scripts that need a given flavor set it themselves.
 FLAVOR=${MDEV_FLAVOR:-debug}
 case "$FLAVOR" in
-debug|bench) ;;
-*) echo "MDEV_FLAVOR must be debug or bench, not $FLAVOR" >&2; exit 2 ;;
+debug|bench|client) ;;
+*) echo "MDEV_FLAVOR must be debug, bench or client, not $FLAVOR" >&2; exit 2 ;;
 esac
-FLAVORS="debug bench"
-# the config fragments of a flavor, in merge order
+FLAVORS="debug bench client"
+# the project's config fragments of a flavor, in merge order
 flavor_fragments() {
-	echo "$TOP/kernel/configs/mdev-rs.config $TOP/kernel/configs/$1.config"
+	case "$1" in
+	client) echo "$TOP/kernel/configs/client.config" ;;
+	*) echo "$TOP/kernel/configs/mdev-rs.config $TOP/kernel/configs/$1.config" ;;
+	esac
 }
 
 # QEMU options under which the guest clock counts executed instructions

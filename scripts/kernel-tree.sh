@@ -31,7 +31,7 @@ check_config() {
 }
 
 prepare_tree() {
-	local p old f keep
+	local p old f keep base
 	echo "kernel: new tree $KDIR"
 	rm -rf "$KDIR"
 	mkdir -p "$KDIR/obj"
@@ -54,9 +54,13 @@ prepare_tree() {
 	done
 	sync_overlay
 	kmake -s tinyconfig
+	# the kernels that run the stack boot under virtme-ng, on top of
+	# the kernel's own kvm_guest.config; the nested guest's client
+	# kernel has only its fragment
+	base=$KDIR/src/kernel/configs/kvm_guest.config
+	[ "$FLAVOR" != client ] || base=
 	"$KDIR/src/scripts/kconfig/merge_config.sh" -m -O "$KDIR/obj" \
-		"$KDIR/obj/.config" "$KDIR/src/kernel/configs/kvm_guest.config" \
-		$FRAGMENTS >/dev/null
+		"$KDIR/obj/.config" $base $FRAGMENTS >/dev/null
 	kmake -s olddefconfig
 	check_config
 	touch "$KDIR/.configured"
