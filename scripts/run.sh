@@ -24,7 +24,8 @@ grep -qx 'demo_exit=0' "$OUT/demo.status" 2>/dev/null || {
 	echo "run: the demo failed; VM log: $OUT/vm.log" >&2
 	exit 1
 }
-python3 "$TOP/scripts/ppm2png.py" "$OUT/mdpy-xga.ppm" "$OUT/mdpy-xga.png"
+python3 "$TOP/tools/testing/selftests/vfio-mdev/mdev_qemu_image.py" png \
+	"$OUT/mdpy-xga.ppm" "$OUT/mdpy-xga.png"
 echo "run: the display's picture, as its plane describes it: $OUT/mdpy-xga.png"
 echo
 echo "run: ok (log: $OUT/demo.log)"

@@ -1,23 +1,27 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The pictures of mdev_qemu_test.sh.
+"""The pictures of mdev_qemu_test.sh (and of `make run`).
 
   mdev_qemu_image.py pattern W H OUT
       write the test pattern the nested guest draws: W x H pixels of
       XRGB8888, little endian, rows packed (the stride mdpy-fb uses)
-  mdev_qemu_image.py topng W H RAW PNG
-      turn W x H pixels of XRGB8888 (little endian, rows packed, as
-      mdev_dmabuf_grab writes a dma-buf) into an RGB PNG
-  mdev_qemu_image.py check reset|pattern W H PNG
-      compare a QEMU screendump (PNG) pixel by pixel with mdpy's reset
-      picture or with the pattern; exit 0 when every pixel matches, 1 when
-      one does not (the first mismatches are printed), 2 when the file is
-      not a PNG this reader handles
+  mdev_qemu_image.py check reset|pattern W H PICTURE [PNG]
+      compare PICTURE pixel by pixel with mdpy's reset picture or with the
+      pattern; exit 0 when every pixel matches, 1 when one does not (the
+      first mismatches are printed), 2 when PICTURE is not a W x H picture
+      this reader takes. PICTURE is a binary PPM (P6, 8 bits per channel,
+      as QEMU's screendump -f ppm writes it) or W x H pixels of XRGB8888
+      (little endian, rows packed, as mdev_dmabuf_grab writes a dma-buf).
+      With PNG, a copy of PICTURE is written there for people to look at.
+  mdev_qemu_image.py png PPM PNG
+      write the binary PPM picture PPM as PNG
 
 The reset picture is upstream mdpy's: every byte of row y is y * 255 / H,
 so each pixel is gray. The pattern is a red ramp along x, a green ramp
 along y and blue 32x32 checks, so a shifted, cut or restrided copy cannot
-match. Only the standard library is used.
+match. Only the standard library is used, and no loop runs per pixel
+unless pixels differ: under TCG inside a checking kernel, Python's
+per-byte loops cost minutes.
 """
 
 import struct
@@ -55,116 +59,83 @@ def write_pattern(width, height, path):
             out.write(xrgb)
 
 
-def paeth(a, b, c):
-    """The PNG Paeth predictor."""
-    p = a + b - c
-    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-    if pa <= pb and pa <= pc:
-        return a
-    return b if pb <= pc else c
+def ppm_header(data):
+    """(width, height, offset of the pixels) of a binary PPM, 8 bits."""
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b'#':
+            pos = data.find(b'\n', pos)
+            if pos < 0:
+                break
+            continue
+        end = pos
+        while end < len(data) and not data[end:end + 1].isspace():
+            end += 1
+        if end == pos:
+            break
+        fields.append(data[pos:end])
+        pos = end
+    if (len(fields) != 4 or fields[0] != b'P6' or fields[3] != b'255' or
+            not fields[1].isdigit() or not fields[2].isdigit()):
+        raise ValueError('not an 8-bit binary PPM')
+    # one whitespace byte ends the header
+    return int(fields[1]), int(fields[2]), pos + 1
 
 
-def unfilter(kind, line, prev, bpp):
-    """Undo one scanline's filter (PNG spec, section 9)."""
-    if kind == 0:
-        return bytearray(line)
-    if kind == 2:
-        return bytearray((x + u) & 255 for x, u in zip(line, prev))
-    out = bytearray(line)
-    for i in range(len(out)):
-        left = out[i - bpp] if i >= bpp else 0
-        if kind == 1:
-            out[i] = (out[i] + left) & 255
-        elif kind == 3:
-            out[i] = (out[i] + ((left + prev[i]) >> 1)) & 255
-        elif kind == 4:
-            upleft = prev[i - bpp] if i >= bpp else 0
-            out[i] = (out[i] + paeth(left, prev[i], upleft)) & 255
-        else:
-            raise ValueError(f'unknown filter type {kind}')
-    return out
-
-
-def png_rows(path):
-    """(width, height, rows as RGB bytes) of an 8-bit RGB/RGBA PNG."""
+def picture_rows(path, width, height):
+    """The W x H picture at path (PPM or XRGB8888) as RGB rows."""
     with open(path, 'rb') as f:
         data = f.read()
-    if data[:8] != b'\x89PNG\r\n\x1a\n':
-        raise ValueError('not a PNG file')
-    pos, idat, header = 8, [], None
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack('>I4s', data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if len(body) != length:
-            raise ValueError('truncated chunk')
-        if kind == b'IHDR':
-            header = struct.unpack('>IIBBBBB', body)
-        elif kind == b'IDAT':
-            idat.append(body)
-        elif kind == b'IEND':
-            break
-        pos += 12 + length
-    if header is None:
-        raise ValueError('no IHDR chunk')
-    width, height, depth, colour, _, _, interlace = header
-    if depth != 8 or colour not in (2, 6) or interlace:
-        raise ValueError(f'unsupported PNG: depth {depth} colour {colour} '
-                         f'interlace {interlace}')
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(b''.join(idat))
-    stride = width * bpp
-    if len(raw) != height * (stride + 1):
-        raise ValueError('image data has the wrong size')
-    rows, prev = [], bytearray(stride)
+    if data[:2] == b'P6':
+        got_w, got_h, pos = ppm_header(data)
+        if (got_w, got_h) != (width, height):
+            raise ValueError(f'{got_w}x{got_h}, expected {width}x{height}')
+        stride = 3 * width
+        if len(data) - pos != height * stride:
+            raise ValueError(f'{len(data) - pos} bytes of pixels, expected '
+                             f'{height * stride}')
+        return [data[pos + y * stride:pos + (y + 1) * stride]
+                for y in range(height)]
+    if len(data) != 4 * width * height:
+        raise ValueError(f'{len(data)} bytes, neither a PPM nor '
+                         f'{width}x{height} XRGB8888')
+    rows = []
     for y in range(height):
-        start = y * (stride + 1)
-        prev = unfilter(raw[start], raw[start + 1:start + 1 + stride],
-                        prev, bpp)
-        rgb = prev if bpp == 3 else bytearray(
-            b for i, b in enumerate(prev) if i % 4 != 3)
-        rows.append(bytes(rgb))
-    return width, height, rows
-
-
-def write_png(width, height, raw_path, png_path):
-    """The XRGB8888 picture at raw_path as an RGB PNG (no filters)."""
-    with open(raw_path, 'rb') as f:
-        raw = f.read()
-    if len(raw) != 4 * width * height:
-        print(f'{raw_path}: {len(raw)} bytes, expected {4 * width * height}')
-        return 1
-    lines = bytearray()
-    for y in range(height):
-        xrgb = raw[4 * width * y:4 * width * (y + 1)]
+        xrgb = data[4 * width * y:4 * width * (y + 1)]
         rgb = bytearray(3 * width)
         rgb[0::3] = xrgb[2::4]
         rgb[1::3] = xrgb[1::4]
         rgb[2::3] = xrgb[0::4]
-        lines += b'\0' + rgb
+        rows.append(bytes(rgb))
+    return rows
 
+
+def write_png(width, rows, path):
+    """RGB rows as a PNG (8 bits, no filters)."""
     def chunk(kind, body):
         return (struct.pack('>I', len(body)) + kind + body +
                 struct.pack('>I', zlib.crc32(kind + body)))
 
-    with open(png_path, 'wb') as out:
+    lines = b''.join(b'\0' + row for row in rows)
+    with open(path, 'wb') as out:
         out.write(b'\x89PNG\r\n\x1a\n')
-        out.write(chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 2,
-                                             0, 0, 0)))
-        out.write(chunk(b'IDAT', zlib.compress(bytes(lines))))
+        out.write(chunk(b'IHDR', struct.pack('>IIBBBBB', width, len(rows),
+                                             8, 2, 0, 0, 0)))
+        out.write(chunk(b'IDAT', zlib.compress(lines)))
         out.write(chunk(b'IEND', b''))
-    return 0
 
 
-def check(kind, width, height, path):
-    """Compare the screendump at path with the expected picture."""
+def check(kind, width, height, path, png):
+    """Compare the picture at path with the expected one."""
     try:
-        got_w, got_h, got = png_rows(path)
-    except (OSError, ValueError, zlib.error) as err:
+        got = picture_rows(path, width, height)
+    except (OSError, ValueError) as err:
         print(f'{path}: {err}')
         return 2
-    if (got_w, got_h) != (width, height):
-        print(f'{path}: {got_w}x{got_h}, expected {width}x{height}')
-        return 1
+    if png:
+        write_png(width, got, png)
     rows = reset_rows if kind == 'reset' else pattern_rows
     bad = 0
     for y, (row, want) in enumerate(zip(got, rows(width, height))):
@@ -184,16 +155,29 @@ def check(kind, width, height, path):
     return 0
 
 
+def ppm_to_png(ppm, png):
+    """Convert a PPM picture to PNG."""
+    try:
+        with open(ppm, 'rb') as f:
+            width, height, _ = ppm_header(f.read())
+        write_png(width, picture_rows(ppm, width, height), png)
+    except (OSError, ValueError) as err:
+        print(f'{ppm}: {err}', file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     """Command-line entry."""
     if len(argv) == 5 and argv[1] == 'pattern':
         write_pattern(int(argv[2]), int(argv[3]), argv[4])
         return 0
-    if len(argv) == 6 and argv[1] == 'topng':
-        return write_png(int(argv[2]), int(argv[3]), argv[4], argv[5])
-    if len(argv) == 6 and argv[1] == 'check' and argv[2] in ('reset',
-                                                             'pattern'):
-        return check(argv[2], int(argv[3]), int(argv[4]), argv[5])
+    if len(argv) in (6, 7) and argv[1] == 'check' and argv[2] in ('reset',
+                                                                  'pattern'):
+        return check(argv[2], int(argv[3]), int(argv[4]), argv[5],
+                     argv[6] if len(argv) == 7 else None)
+    if len(argv) == 4 and argv[1] == 'png':
+        return ppm_to_png(argv[2], argv[3])
     print(__doc__, file=sys.stderr)
     return 2
 
