@@ -35,9 +35,11 @@ if ! (cd "$FUZZ_DIR" && cargo fuzz build -s none -a) \
 	mv "$tap" "$OUT/host_fuzz.tap"
 	exit 1
 fi
-n=0
-for t in $TARGETS; do
-	n=$((n + 1))
+# fuzz_target N TARGET: run TARGET, its TAP lines (test number N) to
+# $OUT/fuzz/N.tap
+fuzz_target() {
+	local n=$1 t=$2 work log rc runs speed last cov ft corp
+	local part=$OUT/fuzz/$1.tap
 	work=$OUT/fuzz/corpus/$t
 	mkdir -p "$work" "$OUT/fuzz/artifacts/$t"
 	log=$OUT/fuzz/$t.log
@@ -54,14 +56,32 @@ for t in $TARGETS; do
 	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
-	echo "# $t: ${runs:-?} runs (${speed:-?}/s), coverage: ${cov:-?} edges, ${ft:-?} features, corpus ${corp:-?} inputs" >> "$tap"
+	echo "# $t: ${runs:-?} runs (${speed:-?}/s), coverage: ${cov:-?} edges, ${ft:-?} features, corpus ${corp:-?} inputs" > "$part"
 	if [ "$rc" = 0 ] && [ -n "$runs" ]; then
-		echo "ok $n $t" >> "$tap"
+		echo "ok $n $t" >> "$part"
 	else
-		grep -m1 -A3 "panicked at" "$log" | sed 's/^/# /' >> "$tap"
-		ls "$OUT/fuzz/artifacts/$t" | sed 's/^/# crash input: /' >> "$tap"
-		echo "not ok $n $t # exit $rc, see fuzz/$t.log" >> "$tap"
+		grep -m1 -A3 "panicked at" "$log" | sed 's/^/# /' >> "$part"
+		ls "$OUT/fuzz/artifacts/$t" | sed 's/^/# crash input: /' >> "$part"
+		echo "not ok $n $t # exit $rc, see fuzz/$t.log" >> "$part"
 	fi
+}
+# libFuzzer runs one thread: one target per core at a time
+jobs=$(nproc)
+n=0
+running=0
+for t in $TARGETS; do
+	n=$((n + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	fuzz_target "$n" "$t" &
+	running=$((running + 1))
+done
+wait
+for i in $(seq "$n"); do
+	cat "$OUT/fuzz/$i.tap" >> "$tap" 2> /dev/null ||
+		echo "not ok $i # no result" >> "$tap"
 done
 echo "1..$n" >> "$tap"
 mv "$tap" "$OUT/host_fuzz.tap"
