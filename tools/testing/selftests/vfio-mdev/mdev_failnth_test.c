@@ -295,15 +295,6 @@ FIXTURE_TEARDOWN(inject)
 
 /* -- create ------------------------------------------------------------- */
 
-/* with_fresh_instance(): the instance answers with the ids at @ids */
-static int ids_match(int fd, void *ids)
-{
-	uint32_t got;
-	int err = read_pci_ids(fd, &got);
-
-	return err ?: got == *(uint32_t *)ids ? 0 : -EIO;
-}
-
 struct create_ctx {
 	const char *type;
 	int fd;			/* the type's create file */
@@ -389,6 +380,7 @@ TEST_F_TIMEOUT(inject, create, 900)
 	struct create_ctx c = { .type = variant->type, .ids = self->ids };
 	struct path p = { "create", create_run, create_undo, create_intact, &c };
 	char dir[PATH_MAX], path[PATH_MAX + 16];
+	uint32_t ids;
 	int points;
 
 	ASSERT_EQ(0, mdev_type_dir(variant->type, dir, sizeof(dir)));
@@ -401,7 +393,8 @@ TEST_F_TIMEOUT(inject, create, 900)
 	close(c.fd);
 	ASSERT_LT(0, points);
 	/* and after the walk, a fresh instance works */
-	ASSERT_EQ(0, with_fresh_instance(variant->type, ids_match, &c.ids));
+	ASSERT_EQ(0, fresh_pci_ids(variant->type, &ids));
+	ASSERT_EQ(c.ids, ids);
 }
 
 /* -- open ----------------------------------------------------------------- */
@@ -791,15 +784,18 @@ static void *read_file(const char *path, size_t *len)
  * none): 0 or -errno of init_module, and in *@hit whether the failure was
  * injected. From memory, not from the file: reading a file of the VM's
  * 9p root under injection trips a refcount bug of 6.12's netfs, which is
- * not what this test is about.
+ * not what this test is about. A child that cannot be made, or that does
+ * not report and exit cleanly, is -ECHILD and not injected, which fails
+ * the caller.
  */
 static int load_failing(const void *image, size_t len, unsigned int n,
 			bool *hit)
 {
 	int pipefd[2], status;
-	struct { int ret; bool hit; } r = { -EIO, false };
+	struct { int ret; bool hit; } r = { -ECHILD, false };
 	pid_t pid;
 
+	*hit = false;
 	if (pipe(pipefd))
 		return -errno;
 	pid = fork();
@@ -812,10 +808,12 @@ static int load_failing(const void *image, size_t len, unsigned int n,
 		_exit(0);
 	}
 	close(pipefd[1]);
-	if (pid < 0 || read(pipefd[0], &r, sizeof(r)) != sizeof(r))
-		r.ret = -EIO;
+	if (pid > 0 && read(pipefd[0], &r, sizeof(r)) != sizeof(r))
+		r.ret = -ECHILD;
 	close(pipefd[0]);
-	waitpid(pid, &status, 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return -ECHILD;
 	*hit = r.hit;
 	return r.ret;
 }

@@ -308,12 +308,6 @@ static void init_module_entry(struct module *m, const char *path)
 	m->loaded = true;
 }
 
-/* with_fresh_instance(): the instance's config-space ids into @out */
-static int pci_ids(int fd, void *out)
-{
-	return read_pci_ids(fd, out);
-}
-
 int main(int argc, char **argv)
 {
 	struct module vendor = { 0 }, vfio_mdev = { 0 }, core = { 0 };
@@ -359,7 +353,7 @@ usage:
 	core.retry = !strncmp(getenv("MDEV_STACK") ?: "", "c+", 2);
 
 	avail_before = mdev_available(type);
-	if (avail_before <= 0 || with_fresh_instance(type, pci_ids, &ids)) {
+	if (avail_before <= 0 || fresh_pci_ids(type, &ids)) {
 		printf("# %s does not work before the soak\n", type);
 		return 1;
 	}
@@ -471,7 +465,7 @@ reload:
 		       avail_before);
 		ret = 1;
 	}
-	err = with_fresh_instance(type, pci_ids, &after);
+	err = fresh_pci_ids(type, &after);
 	if (err || after != ids) {
 		printf("# FAIL: a fresh %s after the soak: %s, ids %08x (%08x)\n",
 		       type, strerror(-err), after, ids);

@@ -328,6 +328,16 @@ int read_pci_ids(int fd, uint32_t *ids)
 	return n == sizeof(*ids) ? 0 : n < 0 ? n : -EIO;
 }
 
+static int pci_ids_of(int fd, void *ids)
+{
+	return read_pci_ids(fd, ids);
+}
+
+int fresh_pci_ids(const char *type, uint32_t *ids)
+{
+	return with_fresh_instance(type, pci_ids_of, ids);
+}
+
 int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
 		   unsigned int width, unsigned int height,
 		   unsigned int y_offset)

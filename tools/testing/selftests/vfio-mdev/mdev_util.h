@@ -108,6 +108,8 @@ int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
 int mig_set_state(int fd, uint32_t state);
 /* The first 4 bytes of config space (vendor and device id); 0 or -errno. */
 int read_pci_ids(int fd, uint32_t *ids);
+/* read_pci_ids() of a fresh instance of @type (with_fresh_instance()). */
+int fresh_pci_ids(const char *type, uint32_t *ids);
 /*
  * QUERY_GFX_PLANE with @flags for @plane_type into @plane, whose other
  * bytes are first set to 0xa5 (so a field left alone shows); 0 or -errno.
