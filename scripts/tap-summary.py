@@ -138,8 +138,13 @@ def judge_kernel_log(sdir, tests, problems):
     unload (kmemleak). Any splat fails the run, naming the binary; a leak
     fails it naming the tasks that allocated what leaked (a binary's comm);
     so does a binary whose log is missing (the guest died in it: the console
-    log has what it printed). Returns the number of failures."""
+    log has what it printed). The kernel's ring buffer (128 KiB) wraps
+    within the chattiest binaries, so the VM's console log
+    (<stack>.console.log, every line of warning level and above) is scanned
+    too: a splat found only there fails the run as well. Returns the number
+    of failures."""
     failed = 0
+    seen = set()
     for part in ['boot', 'load'] + tests + ['unload']:
         log = os.path.join(sdir, part + '.dmesg')
         if not os.path.exists(log):
@@ -147,9 +152,22 @@ def judge_kernel_log(sdir, tests, problems):
                 problems.append('%s: no kernel log (guest died?)' % part)
                 failed += 1
             continue
+        found = False
         for line in open(log, errors='replace'):
             if SPLAT.search(line):
-                problems.append('%s: kernel log: %s' % (part, line.strip()))
+                seen.add(line.strip())
+                if not found:
+                    problems.append('%s: kernel log: %s' % (part,
+                                                            line.strip()))
+                    failed += 1
+                    found = True
+    console = sdir.rstrip('/') + '.console.log'
+    if os.path.exists(console):
+        for line in open(console, errors='replace'):
+            line = line.replace('\r', '').strip()
+            if SPLAT.search(line) and line not in seen:
+                problems.append('console (not in any binary\'s kernel log): '
+                                '%s' % line)
                 failed += 1
                 break
     if not os.path.exists(os.path.join(sdir, 'unload.dmesg')):
