@@ -67,10 +67,13 @@ fuzz_target() {
 }
 # libFuzzer runs one thread: one target per core at a time
 jobs=$(nproc)
+names=()
 n=0
 running=0
+rm -f "$OUT"/fuzz/[0-9]*.tap
 for t in $TARGETS; do
 	n=$((n + 1))
+	names[n]=$t
 	if [ "$running" -ge "$jobs" ]; then
 		wait -n
 		running=$((running - 1))
@@ -81,7 +84,7 @@ done
 wait
 for i in $(seq "$n"); do
 	cat "$OUT/fuzz/$i.tap" >> "$tap" 2> /dev/null ||
-		echo "not ok $i # no result" >> "$tap"
+		echo "not ok $i ${names[i]} # no result" >> "$tap"
 done
 echo "1..$n" >> "$tap"
 mv "$tap" "$OUT/host_fuzz.tap"

@@ -28,7 +28,8 @@
 #                       helpers as modules: the "client" flavor of
 #                       scripts/kernel.sh)
 #   MDEV_E2E_OUT        a directory to keep the pictures in
-# Needs qemu-system-x86_64, a static busybox, cpio and python3.
+# Needs qemu-system-x86_64, a static busybox, cpio, pgrep (procps) and
+# python3.
 set -u
 
 here=$(dirname "$(readlink -f "$0")")
