@@ -9,9 +9,10 @@
       compare PICTURE pixel by pixel with mdpy's reset picture or with the
       pattern; exit 0 when every pixel matches, 1 when one does not (the
       first mismatches are printed), 2 when PICTURE is not a W x H picture
-      this reader takes. PICTURE is a binary PPM (P6, 8 bits per channel,
-      as QEMU's screendump -f ppm writes it) or W x H pixels of XRGB8888
-      (little endian, rows packed, as mdev_dmabuf_grab writes a dma-buf).
+      this reader takes. A PICTURE named *.ppm must be a binary PPM (P6,
+      8 bits per channel, as QEMU's screendump -f ppm writes it); any
+      other is W x H pixels of XRGB8888 (little endian, rows packed, as
+      mdev_dmabuf_grab writes a dma-buf).
       With PNG, a copy of PICTURE is written there for people to look at.
   mdev_qemu_image.py png PPM PNG
       write the binary PPM picture PPM as PNG
@@ -85,10 +86,10 @@ def ppm_header(data):
 
 
 def picture_rows(path, width, height):
-    """The W x H picture at path (PPM or XRGB8888) as RGB rows."""
+    """The W x H picture at path (*.ppm: PPM, else XRGB8888) as RGB rows."""
     with open(path, 'rb') as f:
         data = f.read()
-    if data[:2] == b'P6':
+    if path.endswith('.ppm'):
         got_w, got_h, pos = ppm_header(data)
         if (got_w, got_h) != (width, height):
             raise ValueError(f'{got_w}x{got_h}, expected {width}x{height}')
@@ -99,8 +100,7 @@ def picture_rows(path, width, height):
         return [data[pos + y * stride:pos + (y + 1) * stride]
                 for y in range(height)]
     if len(data) != 4 * width * height:
-        raise ValueError(f'{len(data)} bytes, neither a PPM nor '
-                         f'{width}x{height} XRGB8888')
+        raise ValueError(f'{len(data)} bytes, not {width}x{height} XRGB8888')
     rows = []
     for y in range(height):
         xrgb = data[4 * width * y:4 * width * (y + 1)]

@@ -125,15 +125,6 @@ static void step_result(enum step s, unsigned int gen, int err,
 	atomic_store(&st.failed, 1);
 }
 
-/* mbochs: a 640x480 mode, so that the plane has something to export */
-static int bochs_mode(int fd)
-{
-	struct vfio_region_info mmio;
-	int err = region_info(fd, VFIO_PCI_BAR2_REGION_INDEX, &mmio);
-
-	return err ?: bochs_set_mode(fd, &mmio, 640, 480, 0);
-}
-
 /* Plane query, export, map and read of the dma-buf; 0 or -errno. */
 static int export(int fd)
 {
@@ -142,7 +133,7 @@ static int export(int fd)
 	uint32_t id;
 	int err, buf;
 
-	err = bochs_mode(fd);
+	err = bochs_set_mode_bar2(fd, 640, 480);
 	if (err)
 		return err;
 	err = query_plane(fd, VFIO_GFX_PLANE_TYPE_DMABUF,
@@ -400,7 +391,12 @@ usage:
 		/* from the top down, as far as each lets go */
 		atomic_fetch_add(&st.gone_gen, 1);
 		if (unload(&vendor))
-			atomic_fetch_add(&st.gone_gen, 1);
+			/*
+			 * Refused before anything was torn down (the module
+			 * stayed live throughout): no cycle could see it go,
+			 * so they all stay judged strictly.
+			 */
+			atomic_fetch_sub(&st.gone_gen, 1);
 		else if (!unload(&vfio_mdev))
 			unload(&core);
 		msleep(random() % 20);

@@ -19,18 +19,26 @@
 #include "../kselftest.h"
 #include "mdev_util.h"
 
-int sysfs_write(const char *path, const char *buf, size_t len)
+ssize_t sysfs_write_once(const char *path, const char *buf, size_t len)
 {
 	ssize_t n;
-	int fd, err;
+	int fd;
 
 	fd = open(path, O_WRONLY);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, buf, len);
-	err = n < 0 ? -errno : (size_t)n < len ? -EIO : 0;
+	if (n < 0)
+		n = -errno;
 	close(fd);
-	return err;
+	return n;
+}
+
+int sysfs_write(const char *path, const char *buf, size_t len)
+{
+	ssize_t n = sysfs_write_once(path, buf, len);
+
+	return n < 0 ? n : (size_t)n < len ? -EIO : 0;
 }
 
 int sysfs_read(const char *path, char *buf, size_t len)
@@ -360,7 +368,15 @@ int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
 	return 0;
 }
 
-int mig_set_state(int fd, uint32_t state)
+int bochs_set_mode_bar2(int fd, unsigned int width, unsigned int height)
+{
+	struct vfio_region_info mmio;
+	int err = region_info(fd, VFIO_PCI_BAR2_REGION_INDEX, &mmio);
+
+	return err ?: bochs_set_mode(fd, &mmio, width, height, 0);
+}
+
+int mig_set_state(int fd, uint32_t state, int *data_fd)
 {
 	struct {
 		struct vfio_device_feature f;
@@ -372,9 +388,43 @@ int mig_set_state(int fd, uint32_t state)
 		.s = { .device_state = state, .data_fd = -1 },
 	};
 
+	if (data_fd)
+		*data_fd = -1;
 	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
 		return -errno;
-	return req.s.data_fd;
+	if (data_fd) {
+		*data_fd = req.s.data_fd;
+		return 0;
+	}
+	if (req.s.data_fd >= 0) {
+		/* the caller expected no stream: an arc that opens one is wrong */
+		close(req.s.data_fd);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int mig_resume(int fd, const uint8_t *data, size_t len)
+{
+	int dfd, err;
+	ssize_t n;
+
+	err = mig_set_state(fd, VFIO_DEVICE_STATE_STOP, NULL);
+	if (!err)
+		err = mig_set_state(fd, VFIO_DEVICE_STATE_RESUMING, &dfd);
+	if (!err && dfd < 0)
+		err = -EPROTO;
+	if (err)
+		return err;
+	n = write(dfd, data, len);
+	if (n != (ssize_t)len)
+		err = n < 0 ? -errno : -EIO;
+	close(dfd);
+	if (!err)
+		err = mig_set_state(fd, VFIO_DEVICE_STATE_STOP, NULL);
+	if (!err)
+		err = mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING, NULL);
+	return err;
 }
 
 int query_plane(int fd, uint32_t flags, uint32_t plane_type,
@@ -587,6 +637,9 @@ int wait_child(pid_t pid, int ms)
 {
 	int status;
 
+	/* a failed fork's -1 (or 0) would wait for any child */
+	if (pid <= 0)
+		return -1;
 	for (; ms > 0; ms -= 50) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -20,7 +20,6 @@
 #define MDEV_CLASS		"/sys/class/mdev_bus"
 #define UUID_STR_LEN		36
 
-/* Region offsets as the samples lay them out: index << 40. */
 /* include/drm/drm_plane.h's drm_plane_type (not in the uAPI headers) */
 #define DRM_PLANE_TYPE_PRIMARY	1
 /* a bit per errno, for sets of the errnos a request may answer */
@@ -36,10 +35,16 @@
 #define DISPI_X_OFFSET		0x8
 #define DISPI_Y_OFFSET		0x9
 #define DISPI_VIDEO_MEMORY_64K	0xa
+/* Region offsets as the samples lay them out: index << 40. */
 #define REGION_OFFSET(idx)	((uint64_t)(idx) << 40)
+/* the offset of the first byte after @member of @type */
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
 
 /* sysfs: a write of all @len bytes, 0 or -errno (a short one: -EIO) */
 int sysfs_write(const char *path, const char *buf, size_t len);
+/* one write(2) of @len bytes: how many the file took, or -errno */
+ssize_t sysfs_write_once(const char *path, const char *buf, size_t len);
 /* at most @len - 1 bytes, NUL-terminated: their count or -errno */
 int sysfs_read(const char *path, char *buf, size_t len);
 /* a file holding one non-negative number: it, or -errno (-EINVAL: no number) */
@@ -101,11 +106,16 @@ int region_info(int fd, unsigned int index, struct vfio_region_info *info);
 int bochs_set_mode(int fd, const struct vfio_region_info *mmio,
 		   unsigned int width, unsigned int height,
 		   unsigned int y_offset);
+/* bochs_set_mode() from line 0, through BAR 2 as @fd describes it */
+int bochs_set_mode_bar2(int fd, unsigned int width, unsigned int height);
 /*
- * Moves @fd's migration state to @state: the data fd the arc opens (or
- * -1), or -errno.
+ * Moves @fd's migration state to @state: 0 or -errno. The data fd the arc
+ * opens (-1 for none) goes to *@data_fd; with @data_fd NULL the arc must
+ * open none (if it does, the fd is closed and the answer is -EPROTO).
  */
-int mig_set_state(int fd, uint32_t state);
+int mig_set_state(int fd, uint32_t state, int *data_fd);
+/* @fd: STOP, RESUMING, write @data, STOP, RUNNING; 0 or -errno */
+int mig_resume(int fd, const uint8_t *data, size_t len);
 /* The first 4 bytes of config space (vendor and device id); 0 or -errno. */
 int read_pci_ids(int fd, uint32_t *ids);
 /* read_pci_ids() of a fresh instance of @type (with_fresh_instance()). */

@@ -142,30 +142,6 @@ static void check_ports(struct __test_metadata *_metadata, int fd)
 	EXPECT_FALSE(bar_read8(fd, 1, UART_LSR) & UART_LSR_DR);
 }
 
-/* Resume @data into @fd: STOP, RESUMING, write, STOP, RUNNING. */
-static int resume(int fd, const uint8_t *data, size_t len)
-{
-	int dfd, err = 0;
-	ssize_t n;
-
-	if (mig_set_state(fd, VFIO_DEVICE_STATE_STOP) < -1)
-		return -EIO;
-	dfd = mig_set_state(fd, VFIO_DEVICE_STATE_RESUMING);
-	if (dfd < 0)
-		return dfd == -1 ? -EIO : dfd;
-	n = write(dfd, data, len);
-	if (n != (ssize_t)len)
-		err = n < 0 ? -errno : -EIO;
-	close(dfd);
-	if (!err) {
-		n = mig_set_state(fd, VFIO_DEVICE_STATE_STOP);
-		err = n < -1 ? n : 0;
-	}
-	if (!err && mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING) < -1)
-		err = -EIO;
-	return err;
-}
-
 TEST_F(mig, capabilities)
 {
 	uint64_t flags = 0, size = 0, none = 0;
@@ -189,12 +165,12 @@ TEST_F(mig, state_machine_arcs)
 	int fd = self->src.vd.device;
 
 	/* arcs that open no data fd */
-	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P));
+	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, get_state(fd));
-	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING));
+	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
 	/* an invalid state is refused and changes nothing */
-	EXPECT_EQ(-EINVAL, mig_set_state(fd, 99));
+	EXPECT_EQ(-EINVAL, mig_set_state(fd, 99, NULL));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(fd));
 	/* the device works in RUNNING */
 	bar_write8(fd, 0, UART_TX, 'k');
@@ -208,15 +184,17 @@ TEST_F(mig, stop_copy_then_resume)
 	int dfd;
 
 	dirty_ports(self->src.vd.device);
-	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, get_state(self->src.vd.device));
 	len = read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(0, len);
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP, NULL));
 
-	ASSERT_EQ(0, resume(self->dst.vd.device, data, len));
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, data, len));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
 	check_ports(_metadata, self->dst.vd.device);
 }
@@ -229,7 +207,8 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	int dfd, end;
 
 	dirty_ports(self->src.vd.device);
-	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.dirty_bytes);
@@ -239,22 +218,23 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.initial_bytes);
 	/* P2P twin and back, same stream */
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_PRE_COPY_P2P));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
 	/* stop-copy continues the pre-copy stream */
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_STOP_COPY));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_STOP_COPY, NULL));
 	/* PRECOPY_INFO only works in the pre-copy states */
 	EXPECT_EQ(-1, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
 	more = read_all(dfd, data + len, sizeof(data) - len);
 	close(dfd);
 	ASSERT_LT(0, more);
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_RUNNING));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_RUNNING, NULL));
 
-	ASSERT_EQ(0, resume(self->dst.vd.device, data, len + more));
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, data, len + more));
 	check_ports(_metadata, self->dst.vd.device);
 }
 
@@ -273,17 +253,18 @@ TEST_F(mig, pre_copy_end_of_data)
 	int dfd, end;
 
 	dirty_ports(self->src.vd.device);
-	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_PRE_COPY);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	len = read_stream(dfd, data, sizeof(data), &end);
 	EXPECT_LT(0, len);
 	EXPECT_EQ(ENOMSG, end);
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&p, 1, 0));
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_PRE_COPY_P2P));
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_STOP_COPY));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_PRE_COPY_P2P, NULL));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_STOP_COPY, NULL));
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(1, poll(&p, 1, 1000));
 	EXPECT_TRUE(p.revents & POLLIN);
@@ -294,10 +275,11 @@ TEST_F(mig, pre_copy_end_of_data)
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(1, poll(&p, 1, 0));
 	close(dfd);
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP));
-	EXPECT_EQ(-1, mig_set_state(self->src.vd.device,
-				VFIO_DEVICE_STATE_RUNNING));
-	ASSERT_EQ(0, resume(self->dst.vd.device, data, len + more));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
+				VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, data, len + more));
 	check_ports(_metadata, self->dst.vd.device);
 }
 
@@ -308,28 +290,30 @@ TEST_F(mig, corrupted_stream_rejected)
 	int dfd, i;
 
 	dirty_ports(self->src.vd.device);
-	dfd = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	len = read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(8, len);
-	mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP,
+				   NULL));
 
 	/* bad magic, bad version, truncated, too long: each one fails */
 	memcpy(bad, data, len);
 	bad[0] ^= 0xff;
-	EXPECT_NE(0, resume(self->dst.vd.device, bad, len));
+	EXPECT_NE(0, mig_resume(self->dst.vd.device, bad, len));
 	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
 	memcpy(bad, data, len);
 	bad[8] ^= 0x40;
-	EXPECT_NE(0, resume(self->dst.vd.device, bad, len));
+	EXPECT_NE(0, mig_resume(self->dst.vd.device, bad, len));
 	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
-	EXPECT_NE(0, resume(self->dst.vd.device, data, len - 1));
+	EXPECT_NE(0, mig_resume(self->dst.vd.device, data, len - 1));
 	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
 	for (i = 0; i < len; i++)
 		bad[len + i] = 0xee;
 	memcpy(bad, data, len);
-	EXPECT_NE(0, resume(self->dst.vd.device, bad, 2 * len));
+	EXPECT_NE(0, mig_resume(self->dst.vd.device, bad, 2 * len));
 	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
 
 	/* reset brings the device back to RUNNING, working */
@@ -337,7 +321,7 @@ TEST_F(mig, corrupted_stream_rejected)
 	bar_write8(self->dst.vd.device, 0, UART_TX, 'q');
 	EXPECT_EQ('q', bar_read8(self->dst.vd.device, 0, UART_RX));
 	/* and the intact stream still resumes */
-	ASSERT_EQ(0, resume(self->dst.vd.device, data, len));
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, data, len));
 	check_ports(_metadata, self->dst.vd.device);
 }
 
@@ -351,11 +335,14 @@ TEST_F(mig, data_fd_outlives_device)
 	uint8_t buf[64];
 	int save, load;
 
-	save = mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP_COPY);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP_COPY, &save));
 	ASSERT_LE(0, save);
 	EXPECT_LT(0, read(save, buf, 8));
-	ASSERT_LE(-1, mig_set_state(self->dst.vd.device, VFIO_DEVICE_STATE_STOP));
-	load = mig_set_state(self->dst.vd.device, VFIO_DEVICE_STATE_RESUMING);
+	ASSERT_EQ(0, mig_set_state(self->dst.vd.device, VFIO_DEVICE_STATE_STOP,
+				   NULL));
+	ASSERT_EQ(0, mig_set_state(self->dst.vd.device,
+				   VFIO_DEVICE_STATE_RESUMING, &load));
 	ASSERT_LE(0, load);
 
 	/* the device fds close: both data fds are disabled */
@@ -410,13 +397,13 @@ TEST_F_TIMEOUT(mig, set_state_races_reset, 120)
 	struct reset_race r = { .fd = self->src.vd.device };
 	uint8_t buf[4096];
 	pthread_t t;
-	int i, fd;
+	int i, fd, ret;
 	ssize_t n;
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, resetter, &r));
 	for (i = 0; i < 500; i++) {
-		fd = mig_set_state(r.fd, cycle[i % 5]);
-		EXPECT_LE(-1, fd) TH_LOG("step %d: %s", i, strerror(-fd));
+		ret = mig_set_state(r.fd, cycle[i % 5], &fd);
+		EXPECT_EQ(0, ret) TH_LOG("step %d: %s", i, strerror(-ret));
 		if (fd < 0)
 			continue;
 		/*
