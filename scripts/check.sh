@@ -52,6 +52,9 @@ fi
 # The guest does not inherit this environment: the test knobs it honours
 # are handed over in a file beside the results.
 : > "$RESULTS/guest.env"
+# mdevctl as scripts/deps.sh unpacked it (or the caller's)
+printf 'export MDEVCTL=%q\n' "${MDEVCTL:-$TOOLS_DIR/mdevctl/usr/bin/mdevctl}" \
+	>> "$RESULTS/guest.env"
 for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_FUZZ_SAMPLES MDEV_RACE_SECONDS \
 	 MDEV_SOAK_SECONDS MDEV_FAILNTH_LOAD; do
 	[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}" >> "$RESULTS/guest.env"

@@ -60,4 +60,22 @@ if ! "$VENV/bin/vng" --version 2>/dev/null | grep -q "$VNG_VERSION"; then
 	/usr/bin/python3 -m venv "$VENV"
 	"$VENV/bin/pip" install -q "virtme-ng==$VNG_VERSION"
 fi
-echo "deps: ok (rustc $("$RUSTC" --version | cut -d' ' -f2), bindgen $BINDGEN_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION, virtme-ng $VNG_VERSION)"
+# mdevctl (mdev_mdevctl_test.sh), Debian's package unpacked into the cache
+# rather than installed: it depends on udev, and with udev installed every
+# virtme-ng guest starts systemd-udevd and waits for it to settle (about a
+# minute of each boot of the test kernel). The tests run it from there.
+MDEVCTL_DIR=$TOOLS_DIR/mdevctl
+if ! [ -x "$MDEVCTL_DIR/usr/bin/mdevctl" ]; then
+	echo "deps: unpacking Debian's mdevctl into $MDEVCTL_DIR"
+	tmp=$(mktemp -d)
+	# as the caller, into its own temporary directory, not as apt's sandbox user
+	get="apt-get download -q -o APT::Sandbox::User=$(id -un) mdevctl"
+	(cd "$tmp" && $get) || { $SUDO apt-get update -q && (cd "$tmp" && $get); }
+	rm -rf "$MDEVCTL_DIR.new"
+	dpkg-deb -x "$tmp"/mdevctl_*.deb "$MDEVCTL_DIR.new"
+	dpkg-deb -f "$tmp"/mdevctl_*.deb Version > "$MDEVCTL_DIR.new/VERSION"
+	rm -rf "$tmp" "$MDEVCTL_DIR"
+	mv "$MDEVCTL_DIR.new" "$MDEVCTL_DIR"
+fi
+
+echo "deps: ok (rustc $("$RUSTC" --version | cut -d' ' -f2), bindgen $BINDGEN_VERSION, cargo-fuzz $CARGO_FUZZ_VERSION, virtme-ng $VNG_VERSION, mdevctl $(cat "$MDEVCTL_DIR/VERSION"))"
