@@ -27,6 +27,17 @@ for t in /sys/class/mdev_bus/mtty/mdev_supported_types/*; do
 		"$(cat "$t/available_instances")"
 done
 
+step "what each type offers, before any instance exists (capabilities/)"
+for c in /sys/class/mdev_bus/*/mdev_supported_types/*/capabilities; do
+	[ -d "$c" ] || continue
+	printf '  %s:' "$(basename "$(dirname "$c")")"
+	for f in display display_max_resolution migration migration_stream \
+		 migration_version; do
+		[ -e "$c/$f" ] && printf ' %s=%s' "$f" "$(tr ' ' , < "$c/$f")"
+	done
+	echo
+done
+
 uuid=$(cat /proc/sys/kernel/random/uuid)
 types=/sys/class/mdev_bus/mtty/mdev_supported_types
 step "create an mtty-2 instance"

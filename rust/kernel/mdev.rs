@@ -25,8 +25,11 @@
 //! impl mdev::Driver for Card {
 //!     type Instance = Pin<KBox<Port>>;
 //!     const DEVICE_API: &'static CStr = vfio::DEVICE_API_PCI;
-//!     const TYPES: &'static [mdev::TypeInfo] =
-//!         &[mdev::TypeInfo { sysfs_name: c_str!("1"), name: c_str!("One port") }];
+//!     const TYPES: &'static [mdev::TypeInfo] = &[mdev::TypeInfo {
+//!         sysfs_name: c_str!("1"),
+//!         name: c_str!("One port"),
+//!         max_resolution: None,
+//!     }];
 //!
 //!     fn available_instances(&self, _type_index: usize) -> usize { 4 }
 //!     fn create(&self, _mdev: &mdev::Device, _type_index: usize) -> Result<Pin<KBox<Port>>> {
@@ -39,6 +42,13 @@
 //!
 //! let reg = KBox::pin_init(mdev::Registration::new(module, c_str!("card"), Card), GFP_KERNEL)?;
 //! ```
+//!
+//! Every type directory also gets a `capabilities` subdirectory, read-only files that say what
+//! an instance of the type offers before anyone opens one: its display ([`Driver::GFX_PLANE_TYPE`]
+//! and [`TypeInfo::max_resolution`]) and its live migration ([`Driver::MIGRATION_FLAGS`] and
+//! [`Driver::MIGRATION_STREAM`]). The mdev core's C API has no place for them, so the binding adds
+//! them to the type's kobject once the parent is registered, on either core; upstream's C samples
+//! have none. See `Documentation/ABI/testing/sysfs-bus-vfio-mdev-rs`.
 //!
 //! Lifetimes: the C records of a parent ([`ParentRecord`]) are freed by the release of the
 //! parent device, and every VFIO device's `release` is a function of the kernel image that lets
@@ -71,7 +81,7 @@ use core::{
     mem::MaybeUninit,
     pin::Pin,
     ptr::{self, NonNull},
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::atomic::{AtomicPtr, AtomicUsize, Ordering},
 };
 
 mod adapter;
@@ -150,6 +160,32 @@ pub struct TypeInfo {
     pub sysfs_name: &'static CStr,
     /// Human-readable name, shown in the type's `name` file.
     pub name: &'static CStr,
+    /// The largest mode an instance's display plane shows, in the type's
+    /// `capabilities/display_max_resolution` file: `Some` exactly when the driver has a display
+    /// ([`Driver::GFX_PLANE_TYPE`]), which is checked when the driver is built.
+    pub max_resolution: Option<Resolution>,
+}
+
+/// A display mode's size, in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// The format of a driver's migration stream: what a resuming host must read.
+///
+/// Shown in every type's `capabilities/migration_stream` and `capabilities/migration_version`
+/// files, so that management software can tell before a migration is tried whether the
+/// destination takes what the source sends: the same name, and a version the destination reads.
+#[derive(Clone, Copy, Debug)]
+pub struct MigrationStream {
+    /// The format's name, one word.
+    pub name: &'static CStr,
+    /// Its version; a driver raises it whenever its streams change.
+    pub version: u32,
 }
 
 /// The error of a `create` past a budget of instances counted by the mdev core itself (a C
@@ -290,6 +326,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
     /// With a type, the driver implements [`Driver::query_gfx_plane`], and for
     /// [`vfio::GfxPlaneType::Dmabuf`] also [`Driver::get_gfx_dmabuf`].
     const GFX_PLANE_TYPE: Option<vfio::GfxPlaneType> = None;
+
+    /// The format of the migration streams; `Some` exactly when [`Driver::MIGRATION_FLAGS`] is
+    /// not zero, which is checked when the driver is built.
+    const MIGRATION_STREAM: Option<MigrationStream> = None;
 
     /// How many more instances of type `type_index` can be created now.
     fn available_instances(&self, type_index: usize) -> usize;
@@ -542,6 +582,122 @@ pub struct TypeRecord {
     ty: Opaque<bindings::mdev_type>,
     /// Index of the type in [`Driver::TYPES`].
     pub index: usize,
+    /// What the type's `capabilities` directory shows.
+    caps: Capabilities,
+    /// That directory, while the parent is registered; null otherwise.
+    caps_dir: AtomicPtr<bindings::kobject>,
+}
+
+/// What a type offers, as its driver declares it: the contents of its `capabilities` directory.
+#[derive(Clone, Copy)]
+struct Capabilities {
+    display: Option<vfio::GfxPlaneType>,
+    max_resolution: Option<Resolution>,
+    migration_flags: u32,
+    migration_stream: Option<MigrationStream>,
+}
+
+/// The files of a `capabilities` directory, in the order of [`ParentRecord`]'s attributes.
+const CAPABILITY_FILES: [&CStr; 5] = [
+    crate::c_str!("display"),
+    crate::c_str!("display_max_resolution"),
+    crate::c_str!("migration"),
+    crate::c_str!("migration_stream"),
+    crate::c_str!("migration_version"),
+];
+
+/// The names of the `VFIO_MIGRATION_*` flags, as the `migration` file lists them.
+const MIGRATION_FLAG_NAMES: [(u32, &str); 3] = [
+    (vfio::migration::STOP_COPY, "stop_copy"),
+    (vfio::migration::P2P, "p2p"),
+    (vfio::migration::PRE_COPY, "pre_copy"),
+];
+
+impl Capabilities {
+    /// Whether file `index` of [`CAPABILITY_FILES`] exists for this type: the display's size
+    /// only with a display, the stream's format only with migration.
+    fn has(&self, index: usize) -> bool {
+        match index {
+            1 => self.display.is_some(),
+            3 | 4 => self.migration_stream.is_some(),
+            _ => true,
+        }
+    }
+
+    /// Writes file `index` of [`CAPABILITY_FILES`], one line.
+    fn show(&self, index: usize, f: &mut impl core::fmt::Write) -> core::fmt::Result {
+        match (index, self.max_resolution, self.migration_stream) {
+            (0, ..) => match self.display {
+                None => writeln!(f, "none"),
+                Some(vfio::GfxPlaneType::Region) => writeln!(f, "region"),
+                Some(vfio::GfxPlaneType::Dmabuf) => writeln!(f, "dmabuf"),
+            },
+            (1, Some(r), _) => writeln!(f, "{}x{}", r.width, r.height),
+            (2, ..) if self.migration_flags == 0 => writeln!(f, "none"),
+            (2, ..) => {
+                let mut sep = "";
+                for (flag, name) in MIGRATION_FLAG_NAMES {
+                    if self.migration_flags & flag != 0 {
+                        write!(f, "{sep}{name}")?;
+                        sep = " ";
+                    }
+                }
+                writeln!(f)
+            }
+            (3, _, Some(s)) => writeln!(f, "{}", s.name),
+            (4, _, Some(s)) => writeln!(f, "{}", s.version),
+            _ => Err(core::fmt::Error),
+        }
+    }
+}
+
+/// `is_visible` of a `capabilities` directory's files.
+///
+/// # Safety
+///
+/// Called by sysfs for a directory that [`ParentRecord::add_capabilities`] made, with one of
+/// its files.
+unsafe extern "C" fn capability_visible(
+    kobj: *mut bindings::kobject,
+    _attr: *mut bindings::attribute,
+    index: crate::ffi::c_int,
+) -> bindings::umode_t {
+    // SAFETY: The directory's parent is the kobject of a type of a live record (the directory
+    // holds a reference on it).
+    let caps = unsafe { &(*TypeRecord::of_capabilities(kobj)).caps };
+    match usize::try_from(index) {
+        Ok(i) if caps.has(i) => 0o444,
+        _ => 0,
+    }
+}
+
+/// `show` of a `capabilities` directory's files.
+///
+/// # Safety
+///
+/// Called by sysfs for a directory that [`ParentRecord::add_capabilities`] made, with one of
+/// its files and a page-sized buffer.
+unsafe extern "C" fn capability_show(
+    kobj: *mut bindings::kobject,
+    attr: *mut bindings::kobj_attribute,
+    buf: *mut crate::ffi::c_char,
+) -> isize {
+    // SAFETY: As in `capability_visible`; sysfs keeps the directory alive during the call.
+    let caps = unsafe { &(*TypeRecord::of_capabilities(kobj)).caps };
+    // SAFETY: `attr` is one of the directory's files, whose names are `CAPABILITY_FILES`.
+    let name = unsafe { CStr::from_char_ptr((*attr).attr.name) };
+    let Some(index) = CAPABILITY_FILES
+        .iter()
+        .position(|n| n.as_bytes() == name.as_bytes())
+    else {
+        return EIO.to_errno() as isize;
+    };
+    // SAFETY: sysfs hands us a buffer of a page.
+    let mut f = unsafe { crate::str::Formatter::from_buffer(buf.cast(), crate::page::PAGE_SIZE) };
+    match caps.show(index, &mut f) {
+        Ok(()) => f.bytes_written() as isize,
+        Err(_) => EIO.to_errno() as isize,
+    }
 }
 
 impl TypeRecord {
@@ -553,6 +709,19 @@ impl TypeRecord {
     pub unsafe fn from_type(ty: *const bindings::mdev_type) -> *const TypeRecord {
         // By the type invariant, `ty` is at offset 0 of the record.
         ty.cast()
+    }
+
+    /// Returns the record of the type whose `capabilities` directory is `dir`.
+    ///
+    /// # Safety
+    ///
+    /// `dir` must be a directory made by [`ParentRecord::add_capabilities`] that still exists.
+    unsafe fn of_capabilities(dir: *mut bindings::kobject) -> *const TypeRecord {
+        // SAFETY: The directory's parent is the `kobj` of the `mdev_type` of a record.
+        unsafe {
+            let ty = crate::container_of!((*dir).parent, bindings::mdev_type, kobj);
+            Self::from_type(ty)
+        }
     }
 }
 
@@ -600,8 +769,10 @@ pub struct ParentHooks {
 /// - `devices` counts the VFIO devices of the parent's instances not yet released.
 /// - `type_ptrs` holds pointers to the elements of `types`, `attr_ptrs` to the `attr` fields of
 ///   the elements of `attrs` followed by a null pointer, `groups` to `group` (when there are
-///   attributes) followed by a null pointer; none of these vectors changes after the record is
-///   built, so the pointers stay valid for the record's life.
+///   attributes) followed by a null pointer, `cap_attr_ptrs` to the `attr` fields of the
+///   elements of `cap_attrs` (one per [`CAPABILITY_FILES`]) followed by a null pointer, and
+///   `cap_group` to those; none of these vectors changes after the record is built, so the
+///   pointers stay valid for the record's life.
 #[doc(hidden)]
 #[repr(C)]
 pub struct ParentRecord {
@@ -620,6 +791,9 @@ pub struct ParentRecord {
     attr_ptrs: KVec<*mut bindings::attribute>,
     group: Opaque<bindings::attribute_group>,
     groups: [*const bindings::attribute_group; 2],
+    cap_attrs: KVec<Opaque<bindings::kobj_attribute>>,
+    cap_attr_ptrs: KVec<*mut bindings::attribute>,
+    cap_group: Opaque<bindings::attribute_group>,
 }
 
 /// What a parent is made of, as a [`Driver`] declares it.
@@ -630,6 +804,9 @@ struct ParentInfo {
     types: &'static [TypeInfo],
     group_name: Option<&'static CStr>,
     attributes: &'static [&'static CStr],
+    display: Option<vfio::GfxPlaneType>,
+    migration_flags: u32,
+    migration_stream: Option<MigrationStream>,
 }
 
 /// An all-zero C struct, for the C records of this module.
@@ -680,9 +857,29 @@ impl ParentRecord {
                 TypeRecord {
                     ty: Opaque::new(ty),
                     index,
+                    caps: Capabilities {
+                        display: info.display,
+                        max_resolution: ty_info.max_resolution,
+                        migration_flags: info.migration_flags,
+                        migration_stream: info.migration_stream,
+                    },
+                    caps_dir: AtomicPtr::new(ptr::null_mut()),
                 },
                 GFP_KERNEL,
             )?;
+        }
+        let mut cap_attrs = KVec::with_capacity(CAPABILITY_FILES.len(), GFP_KERNEL)?;
+        for name in CAPABILITY_FILES {
+            // SAFETY: `kobj_attribute` is plain C data: all-zero is its initial state.
+            let mut attr: bindings::kobj_attribute = unsafe { MaybeUninit::zeroed().assume_init() };
+            attr.attr.name = name.as_char_ptr();
+            attr.attr.mode = 0o444;
+            attr.show = Some(capability_show);
+            #[cfg(CONFIG_DEBUG_LOCK_ALLOC)]
+            {
+                attr.attr.key = ATTRIBUTE_KEY.get();
+            }
+            cap_attrs.push(Opaque::new(attr), GFP_KERNEL)?;
         }
         let mut attrs = KVec::with_capacity(info.attributes.len(), GFP_KERNEL)?;
         for name in info.attributes {
@@ -709,6 +906,8 @@ impl ParentRecord {
         let dev = unsafe { zeroed() };
         // SAFETY: `attribute_group` is a plain C struct, filled in below.
         let group = unsafe { zeroed() };
+        // SAFETY: As for `group`.
+        let cap_group = unsafe { zeroed() };
         let mut record = KBox::new(
             ParentRecord {
                 parent,
@@ -723,6 +922,9 @@ impl ParentRecord {
                 attr_ptrs: KVec::new(),
                 group,
                 groups: [ptr::null(); 2],
+                cap_attrs,
+                cap_attr_ptrs: KVec::new(),
+                cap_group,
             },
             GFP_KERNEL,
         )?;
@@ -748,6 +950,18 @@ impl ParentRecord {
                 rec.groups = [group.cast_const(), ptr::null()];
                 (*rec.driver.get()).driver.dev_groups = rec.groups.as_mut_ptr();
             }
+        }
+        for attr in rec.cap_attrs.iter() {
+            // SAFETY: `attr` points to a `kobj_attribute`, whose `attr` field is in bounds.
+            let inner = unsafe { ptr::addr_of_mut!((*attr.get()).attr) };
+            rec.cap_attr_ptrs.push(inner, GFP_KERNEL)?;
+        }
+        rec.cap_attr_ptrs.push(ptr::null_mut(), GFP_KERNEL)?;
+        let cap_group = rec.cap_group.get();
+        // SAFETY: `cap_group` is ours and not in use yet.
+        unsafe {
+            (*cap_group).attrs = rec.cap_attr_ptrs.as_mut_ptr();
+            (*cap_group).is_visible = Some(capability_visible);
         }
         // INVARIANT: the pointer vectors are complete and never change from here on.
 
@@ -820,6 +1034,62 @@ impl ParentRecord {
     /// The VFIO devices of the parent's instances not yet released.
     pub(crate) fn devices(&self) -> &ReleaseTracker {
         &self.devices
+    }
+
+    /// Adds a `capabilities` directory to every type's directory; on an error, none is left.
+    ///
+    /// # Safety
+    ///
+    /// The parent must be registered, and stay so until [`ParentRecord::remove_capabilities`]
+    /// has returned.
+    unsafe fn add_capabilities(&self) -> Result {
+        for ty in self.types.iter() {
+            // SAFETY: The parent is registered, so the mdev core has added the type's kobject,
+            // which stays until it is unregistered. The directory's files only read the type's
+            // record, which the directory keeps alive through its reference on the type's
+            // kobject (which holds the parent device, which owns the record).
+            let ret = unsafe {
+                let dir = bindings::kobject_create_and_add(
+                    crate::c_str!("capabilities").as_char_ptr(),
+                    ptr::addr_of_mut!((*ty.ty.get()).kobj),
+                );
+                if dir.is_null() {
+                    Err(ENOMEM)
+                } else {
+                    ty.caps_dir.store(dir, Ordering::Relaxed);
+                    to_result(bindings::sysfs_create_group(dir, self.cap_group.get()))
+                }
+            };
+            if let Err(e) = ret {
+                // SAFETY: By our own safety requirements.
+                unsafe { self.remove_capabilities() };
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes the `capabilities` directories that [`ParentRecord::add_capabilities`] added.
+    /// When it returns, no `show` of theirs runs or will run.
+    ///
+    /// # Safety
+    ///
+    /// The parent must be registered.
+    unsafe fn remove_capabilities(&self) {
+        for ty in self.types.iter() {
+            let dir = ty.caps_dir.swap(ptr::null_mut(), Ordering::Relaxed);
+            if dir.is_null() {
+                continue;
+            }
+            // SAFETY: `dir` is a directory we added and still hold. `kobject_del` removes its
+            // files at once, waiting for any `show` in progress, and drops its reference on the
+            // type's kobject: only the release of `dir` itself may come later (delayed with
+            // `CONFIG_DEBUG_KOBJECT_RELEASE`), and that is the kernel's own `kfree`.
+            unsafe {
+                bindings::kobject_del(dir);
+                bindings::kobject_put(dir);
+            }
+        }
     }
 }
 
@@ -935,6 +1205,9 @@ impl<T: Driver> Registration<T> {
             types: T::TYPES,
             group_name: T::INSTANCE_ATTRIBUTE_GROUP,
             attributes: T::INSTANCE_ATTRIBUTES,
+            display: T::GFX_PLANE_TYPE,
+            migration_flags: T::MIGRATION_FLAGS,
+            migration_stream: T::MIGRATION_STREAM,
         };
         let record =
             match ParentRecord::create(&info, class, &adapter::Adapter::<T>::HOOKS, data.cast()) {
@@ -957,6 +1230,20 @@ impl<T: Driver> Registration<T> {
             }),
             Err(_) => Err(EINVAL),
         };
+        let ret = ret.and_then(|()| {
+            // SAFETY: The parent is registered; `drop` removes the directories before it
+            // unregisters the parent, and so does the error path here.
+            let added = unsafe { (*rec).add_capabilities() };
+            if added.is_err() {
+                // SAFETY: The parent was registered above. Unregistering removes any instance
+                // made meanwhile, whose VFIO device we wait for as `drop` does.
+                unsafe {
+                    bindings::vfio_mdev_unregister_parent((*rec).parent.get());
+                    (*rec).devices().wait_idle();
+                }
+            }
+            added
+        });
         if let Err(e) = ret {
             // SAFETY: The record never got registered; we drop the initial reference of its
             // device, whose release frees it, and then the class, which has no device left.
@@ -980,12 +1267,14 @@ impl<T: Driver> PinnedDrop for Registration<T> {
     fn drop(self: Pin<&mut Self>) {
         let record = self.record.as_ptr();
         // SAFETY: By the type invariant the record is registered and we hold a reference on it.
-        // Unregistering removes every instance (`ParentHooks::unbind`) before it returns; then
+        // The capabilities directories go first (while registered, as they must). Unregistering
+        // removes every instance (`ParentHooks::unbind`) before it returns; then
         // the last VFIO devices are released (their release reads this module's operation
         // tables); then we drop the initial reference of the parent device. The record itself
         // lives on until the last type kobject of the mdev core lets go of the device, and is
         // then freed by `parent_release`.
         unsafe {
+            (*record).remove_capabilities();
             bindings::vfio_mdev_unregister_parent((*record).parent.get());
             (*record).devices().wait_idle();
             bindings::device_unregister((*record).dev());

@@ -52,11 +52,28 @@ impl Type {
     pub(crate) const fn vram_size(&self) -> u64 {
         self.mbytes as u64 * 1024 * 1024
     }
+
+    /// The largest mode (width, height) an instance shows: the EDID's limit, or without one the
+    /// largest square whose 32-bit pixels fill the video memory.
+    pub(crate) const fn max_mode(&self) -> (u32, u32) {
+        if self.max_x != 0 && self.max_y != 0 {
+            return (self.max_x, self.max_y);
+        }
+        let pixels = self.vram_size() / 4;
+        let mut side: u64 = 1;
+        while (side + 1) * (side + 1) <= pixels {
+            side += 1;
+        }
+        (side as u32, side as u32)
+    }
 }
 
 /// The types `mbochs-small`, `mbochs-medium` and `mbochs-large` (the driver's type table, in
 /// the same order), as upstream has them.
-pub(crate) static TYPES: [Type; 3] = [
+pub(crate) static TYPES: [Type; 3] = TYPE_TABLE;
+
+/// [`TYPES`], for constant expressions (the driver's type table).
+pub(crate) const TYPE_TABLE: [Type; 3] = [
     Type {
         mbytes: 4,
         max_x: 800,

@@ -256,6 +256,12 @@ fn errno(refused: Refused) -> Error {
     }
 }
 
+/// The largest mode of type `index`.
+const fn resolution(index: usize) -> Option<mdev::Resolution> {
+    let (width, height) = model::TYPE_TABLE[index].max_mode();
+    Some(mdev::Resolution { width, height })
+}
+
 #[vtable]
 impl mdev::Driver for Mbochs {
     type Instance = Pin<KBox<Bochs>>;
@@ -265,14 +271,17 @@ impl mdev::Driver for Mbochs {
         mdev::TypeInfo {
             sysfs_name: c_str!("small"),
             name: c_str!("mbochs-small"),
+            max_resolution: resolution(0),
         },
         mdev::TypeInfo {
             sysfs_name: c_str!("medium"),
             name: c_str!("mbochs-medium"),
+            max_resolution: resolution(1),
         },
         mdev::TypeInfo {
             sysfs_name: c_str!("large"),
             name: c_str!("mbochs-large"),
+            max_resolution: resolution(2),
         },
     ];
     const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));

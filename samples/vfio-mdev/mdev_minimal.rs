@@ -84,6 +84,7 @@ impl mdev::Driver for Minimal {
     const TYPES: &'static [mdev::TypeInfo] = &[mdev::TypeInfo {
         sysfs_name: c_str!("1"),
         name: c_str!("Minimal PCI device"),
+        max_resolution: None,
     }];
 
     fn available_instances(&self, _type_index: usize) -> usize {

@@ -62,7 +62,10 @@ pub(crate) struct Mode {
 }
 
 /// The modes of the types `mdpy-vga`, `mdpy-xga` and `mdpy-hd`, in that order.
-pub(crate) static MODES: [Mode; 3] = [
+pub(crate) static MODES: [Mode; 3] = MODE_TABLE;
+
+/// [`MODES`], for constant expressions (the driver's type table).
+pub(crate) const MODE_TABLE: [Mode; 3] = [
     Mode {
         width: 640,
         height: 480,

@@ -97,6 +97,15 @@ fn target(display: &Display, offset: u64, len: usize) -> Result<Target> {
     }
 }
 
+/// The mode of type `index`: its only one, so its largest.
+const fn resolution(index: usize) -> Option<mdev::Resolution> {
+    let mode = model::MODE_TABLE[index];
+    Some(mdev::Resolution {
+        width: mode.width,
+        height: mode.height,
+    })
+}
+
 #[vtable]
 impl mdev::Driver for Mdpy {
     type Instance = Pin<KBox<Display>>;
@@ -106,14 +115,17 @@ impl mdev::Driver for Mdpy {
         mdev::TypeInfo {
             sysfs_name: c_str!("vga"),
             name: c_str!("mdpy-vga"),
+            max_resolution: resolution(0),
         },
         mdev::TypeInfo {
             sysfs_name: c_str!("xga"),
             name: c_str!("mdpy-xga"),
+            max_resolution: resolution(1),
         },
         mdev::TypeInfo {
             sysfs_name: c_str!("hd"),
             name: c_str!("mdpy-hd"),
+            max_resolution: resolution(2),
         },
     ];
     const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));

@@ -234,10 +234,12 @@ impl mdev::Driver for Mtty {
         mdev::TypeInfo {
             sysfs_name: c_str!("1"),
             name: c_str!("Single port serial"),
+            max_resolution: None,
         },
         mdev::TypeInfo {
             sysfs_name: c_str!("2"),
             name: c_str!("Dual port serial"),
+            max_resolution: None,
         },
     ];
     const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));
@@ -383,6 +385,10 @@ impl mdev::Driver for Mtty {
     }
 
     const MIGRATION_FLAGS: u32 = migration::STOP_COPY | migration::P2P | migration::PRE_COPY;
+    const MIGRATION_STREAM: Option<mdev::MigrationStream> = Some(mdev::MigrationStream {
+        name: c_str!("mtty_rs"),
+        version: STREAM_VERSION,
+    });
 
     fn migration_data_size(&self, _mdev: &Device, card: Pin<&Card>) -> usize {
         stream_size(card.nr_ports)

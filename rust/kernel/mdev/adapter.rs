@@ -133,9 +133,21 @@ impl<T: Driver> Adapter<T> {
             "migration needs migration_data_size, save_state and load_state"
         );
         assert!(
+            (T::MIGRATION_FLAGS == 0) == T::MIGRATION_STREAM.is_none(),
+            "MIGRATION_STREAM goes with MIGRATION_FLAGS"
+        );
+        assert!(
             T::HAS_QUERY_GFX_PLANE == T::GFX_PLANE_TYPE.is_some(),
             "query_gfx_plane and GFX_PLANE_TYPE go together"
         );
+        let mut i = 0;
+        while i < T::TYPES.len() {
+            assert!(
+                T::TYPES[i].max_resolution.is_some() == T::GFX_PLANE_TYPE.is_some(),
+                "every type of a driver with a display has a max_resolution, and only those"
+            );
+            i += 1;
+        }
         assert!(
             T::HAS_GET_GFX_DMABUF == matches!(T::GFX_PLANE_TYPE, Some(vfio::GfxPlaneType::Dmabuf)),
             "get_gfx_dmabuf goes with dma-buf planes"

@@ -671,6 +671,28 @@ mod mbochs_model_tests {
         }
     }
 
+    /// Each type's largest mode (what its `capabilities/display_max_resolution` says) is a
+    /// mode the registers can set, shown whole; one line more is not, where memory bounds it.
+    #[test]
+    fn max_modes_fit() {
+        let modes: Vec<_> = TYPES.iter().map(Type::max_mode).collect();
+        assert_eq!(modes, [(800, 600), (1920, 1440), (4096, 4096)]);
+        for ty in &TYPES {
+            let (w, h) = ty.max_mode();
+            let mut d = Dispi::new(ty.vram_size());
+            for (r, v) in [(dispi::XRES, w), (dispi::YRES, h), (dispi::BPP, 32)] {
+                d.set(r, v as u16);
+            }
+            d.set(dispi::ENABLE, DISPI_ENABLED);
+            let m = d.mode(ty.vram_size()).unwrap();
+            assert_eq!((m.width, m.height), (w, h));
+            if ty.max_x == 0 {
+                d.set(dispi::YRES, h as u16 + 1);
+                assert_eq!(d.mode(ty.vram_size()), None, "no room for another line");
+            }
+        }
+    }
+
     #[test]
     fn dispi_reset_and_modes() {
         let vram = 4 << 20;

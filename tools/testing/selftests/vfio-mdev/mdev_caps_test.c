@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The capabilities directory of every mdev type of the stack
+ * (Documentation/ABI/testing/sysfs-bus-vfio-mdev-rs) against what an
+ * instance of the type answers once it is opened: the display kind and its
+ * largest mode against the plane queries, the migration flags against
+ * VFIO_DEVICE_FEATURE_MIGRATION. Every type of the Rust samples has the
+ * directory; upstream's C samples have none (MDEV_STACK says which samples
+ * are loaded).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "../kselftest_harness.h"
+#include "mdev_util.h"
+
+#define MAX_TYPES	16
+
+enum display { DISPLAY_NONE, DISPLAY_REGION, DISPLAY_DMABUF };
+
+/* A type's capabilities, as its directory says them. */
+struct caps {
+	char type[NAME_MAX + 1];
+	enum display display;
+	unsigned int max_width, max_height;
+	uint64_t migration;	/* VFIO_MIGRATION_* */
+	char stream[64];
+	unsigned long version;
+	char why[256];		/* what disagreed */
+};
+
+/* The names of the type directories of every parent; their number. */
+static int all_types(char names[][NAME_MAX + 1], int max)
+{
+	char path[PATH_MAX];
+	struct dirent *p, *t;
+	DIR *parents, *types;
+	int n = 0;
+
+	parents = opendir(MDEV_CLASS);
+	if (!parents)
+		return -errno;
+	while ((p = readdir(parents))) {
+		if (p->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), MDEV_CLASS "/%s/mdev_supported_types",
+			 p->d_name);
+		types = opendir(path);
+		if (!types)
+			continue;
+		while ((t = readdir(types)) && n < max) {
+			if (t->d_name[0] != '.')
+				snprintf(names[n++], NAME_MAX + 1, "%s", t->d_name);
+		}
+		closedir(types);
+	}
+	closedir(parents);
+	return n;
+}
+
+/* capabilities/@file of @type, its line without the newline; 0 or -errno */
+static int cap_read(const char *type, const char *file, char *buf, size_t len)
+{
+	char attr[128];
+	int n;
+
+	snprintf(attr, sizeof(attr), "capabilities/%s", file);
+	n = mdev_type_attr(type, attr, buf, len);
+	if (n < 0)
+		return n;
+	if (n == 0 || buf[n - 1] != '\n')
+		return -EINVAL;
+	buf[n - 1] = '\0';
+	return 0;
+}
+
+/* Parses @type's directory into @c: 0, or -1 with the reason in c->why. */
+static int caps_parse(const char *type, struct caps *c)
+{
+	static const struct { const char *name; uint64_t flag; } flags[] = {
+		{ "stop_copy", VFIO_MIGRATION_STOP_COPY },
+		{ "p2p", VFIO_MIGRATION_P2P },
+		{ "pre_copy", VFIO_MIGRATION_PRE_COPY },
+	};
+	char buf[256], *word, *save, end;
+	unsigned int i;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->type, sizeof(c->type), "%.*s", NAME_MAX, type);
+	err = cap_read(type, "display", buf, sizeof(buf));
+	if (err)
+		goto bad_read;
+	if (!strcmp(buf, "none"))
+		c->display = DISPLAY_NONE;
+	else if (!strcmp(buf, "region"))
+		c->display = DISPLAY_REGION;
+	else if (!strcmp(buf, "dmabuf"))
+		c->display = DISPLAY_DMABUF;
+	else
+		goto bad_value;
+	err = cap_read(type, "display_max_resolution", buf, sizeof(buf));
+	if (c->display == DISPLAY_NONE && err != -ENOENT)
+		goto bad_presence;
+	if (c->display != DISPLAY_NONE &&
+	    (err || sscanf(buf, "%ux%u%c", &c->max_width, &c->max_height,
+			   &end) != 2 || !c->max_width || !c->max_height))
+		goto bad_read;
+	err = cap_read(type, "migration", buf, sizeof(buf));
+	if (err)
+		goto bad_read;
+	if (strcmp(buf, "none")) {
+		for (word = strtok_r(buf, " ", &save); word;
+		     word = strtok_r(NULL, " ", &save)) {
+			for (i = 0; i < ARRAY_SIZE(flags); i++)
+				if (!strcmp(word, flags[i].name))
+					break;
+			if (i == ARRAY_SIZE(flags) || (c->migration & flags[i].flag))
+				goto bad_value;
+			c->migration |= flags[i].flag;
+		}
+		if (!c->migration)
+			goto bad_value;
+	}
+	err = cap_read(type, "migration_stream", c->stream, sizeof(c->stream));
+	if (!c->migration) {
+		if (err != -ENOENT)
+			goto bad_presence;
+		if (cap_read(type, "migration_version", buf, sizeof(buf)) != -ENOENT)
+			goto bad_presence;
+		return 0;
+	}
+	if (err || !c->stream[0] || strchr(c->stream, ' '))
+		goto bad_read;
+	err = cap_read(type, "migration_version", buf, sizeof(buf));
+	if (err || sscanf(buf, "%lu%c", &c->version, &end) != 1)
+		goto bad_read;
+	return 0;
+
+bad_read:
+	snprintf(c->why, sizeof(c->why), "unreadable or malformed file (%s)",
+		 strerror(-err));
+	return -1;
+bad_value:
+	snprintf(c->why, sizeof(c->why), "unknown value \"%.64s\"", buf);
+	return -1;
+bad_presence:
+	snprintf(c->why, sizeof(c->why),
+		 "a file present or absent against display/migration");
+	return -1;
+}
+
+/* GET of VFIO_DEVICE_FEATURE_MIGRATION: the flags, or -errno. */
+static int64_t migration_flags(int fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_migration m;
+	} req = {
+		.f = { .argsz = sizeof(req),
+		       .flags = VFIO_DEVICE_FEATURE_GET |
+				VFIO_DEVICE_FEATURE_MIGRATION },
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
+		return -errno;
+	return req.m.flags;
+}
+
+/* The opened instance @fd of c->type against @arg's capabilities. */
+static int caps_agree(int fd, void *arg)
+{
+	struct vfio_device_gfx_plane_info plane;
+	struct caps *c = arg;
+	bool region, dmabuf;
+	int64_t flags;
+	int err;
+
+	region = !query_plane(fd, VFIO_GFX_PLANE_TYPE_PROBE |
+			      VFIO_GFX_PLANE_TYPE_REGION,
+			      DRM_PLANE_TYPE_PRIMARY, &plane);
+	dmabuf = !query_plane(fd, VFIO_GFX_PLANE_TYPE_PROBE |
+			      VFIO_GFX_PLANE_TYPE_DMABUF,
+			      DRM_PLANE_TYPE_PRIMARY, &plane);
+	if (region != (c->display == DISPLAY_REGION) ||
+	    dmabuf != (c->display == DISPLAY_DMABUF)) {
+		snprintf(c->why, sizeof(c->why),
+			 "plane probes: region %d, dma-buf %d", region, dmabuf);
+		return -EPROTO;
+	}
+	if (c->display == DISPLAY_DMABUF) {
+		/* the largest mode is one the device shows */
+		err = bochs_set_mode_bar2(fd, c->max_width, c->max_height);
+		if (err) {
+			snprintf(c->why, sizeof(c->why), "mode %ux%u: %s",
+				 c->max_width, c->max_height, strerror(-err));
+			return err;
+		}
+	}
+	if (c->display != DISPLAY_NONE) {
+		err = query_plane(fd, c->display == DISPLAY_REGION ?
+				  VFIO_GFX_PLANE_TYPE_REGION :
+				  VFIO_GFX_PLANE_TYPE_DMABUF,
+				  DRM_PLANE_TYPE_PRIMARY, &plane);
+		if (err || !plane.width || plane.width > c->max_width ||
+		    !plane.height || plane.height > c->max_height ||
+		    (c->display == DISPLAY_DMABUF &&
+		     (plane.width != c->max_width ||
+		      plane.height != c->max_height))) {
+			snprintf(c->why, sizeof(c->why),
+				 "plane %ux%u (%s), largest %ux%u",
+				 err ? 0 : plane.width, err ? 0 : plane.height,
+				 strerror(-err), c->max_width, c->max_height);
+			return -EPROTO;
+		}
+	}
+	flags = migration_flags(fd);
+	if (c->migration ? flags != (int64_t)c->migration : flags != -ENOTTY) {
+		snprintf(c->why, sizeof(c->why),
+			 "migration feature %lld, capabilities 0x%llx",
+			 (long long)flags,
+			 (unsigned long long)c->migration);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Whether the stack's samples are ours (MDEV_STACK "<core>+rust"). */
+static bool rust_samples(void)
+{
+	const char *stack = getenv("MDEV_STACK") ?: "";
+	const char *plus = strchr(stack, '+');
+
+	return plus && !strcmp(plus + 1, "rust");
+}
+
+/*
+ * Every type of the Rust samples has a capabilities directory, no type of
+ * the C samples has one.
+ */
+TEST(directory_where_declared)
+{
+	char names[MAX_TYPES][NAME_MAX + 1], path[PATH_MAX];
+	bool want = rust_samples();
+	int i, n = all_types(names, MAX_TYPES);
+
+	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, mdev_type_dir(names[i], path, sizeof(path)));
+		strncat(path, "/capabilities", sizeof(path) - strlen(path) - 1);
+		EXPECT_EQ(want, path_exists(path))
+			TH_LOG("%s: capabilities %s", names[i],
+			       want ? "missing" : "present");
+	}
+}
+
+/* What the files say is what an opened instance does. */
+TEST(capabilities_agree)
+{
+	char names[MAX_TYPES][NAME_MAX + 1], path[PATH_MAX];
+	struct caps c;
+	int i, n = all_types(names, MAX_TYPES), checked = 0, err;
+
+	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, mdev_type_dir(names[i], path, sizeof(path)));
+		strncat(path, "/capabilities", sizeof(path) - strlen(path) - 1);
+		if (!path_exists(path))
+			continue;
+		ASSERT_EQ(0, caps_parse(names[i], &c))
+			TH_LOG("%s: %s", names[i], c.why);
+		err = with_fresh_instance(names[i], caps_agree, &c);
+		EXPECT_EQ(0, err) TH_LOG("%s: %s", names[i],
+					 c.why[0] ? c.why : strerror(-err));
+		TH_LOG("%s: display %s %ux%u, migration 0x%llx %s %lu", names[i],
+		       c.display == DISPLAY_NONE ? "none" :
+		       c.display == DISPLAY_REGION ? "region" : "dmabuf",
+		       c.max_width, c.max_height,
+		       (unsigned long long)c.migration, c.stream, c.version);
+		checked++;
+	}
+	if (!checked)
+		SKIP(return, "no type has a capabilities directory");
+}
+
+TEST_HARNESS_MAIN
