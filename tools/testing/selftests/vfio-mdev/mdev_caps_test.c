@@ -8,7 +8,6 @@
  * directory; upstream's C samples have none (MDEV_STACK says which samples
  * are loaded).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,33 +33,15 @@ struct caps {
 	char why[256];		/* what disagreed */
 };
 
-/* The names of the type directories of every parent; their number. */
-static int all_types(char names[][NAME_MAX + 1], int max)
+/* Whether type @t has a capabilities directory. */
+static bool has_caps(const struct mdev_type_name *t)
 {
 	char path[PATH_MAX];
-	struct dirent *p, *t;
-	DIR *parents, *types;
-	int n = 0;
 
-	parents = opendir(MDEV_CLASS);
-	if (!parents)
-		return -errno;
-	while ((p = readdir(parents))) {
-		if (p->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), MDEV_CLASS "/%s/mdev_supported_types",
-			 p->d_name);
-		types = opendir(path);
-		if (!types)
-			continue;
-		while ((t = readdir(types)) && n < max) {
-			if (t->d_name[0] != '.')
-				snprintf(names[n++], NAME_MAX + 1, "%s", t->d_name);
-		}
-		closedir(types);
-	}
-	closedir(parents);
-	return n;
+	snprintf(path, sizeof(path),
+		 MDEV_CLASS "/%.*s/mdev_supported_types/%.*s/capabilities",
+		 NAME_MAX, t->parent, NAME_MAX, t->type);
+	return path_exists(path);
 }
 
 /* capabilities/@file of @type, its line without the newline; 0 or -errno */
@@ -245,16 +226,14 @@ static bool rust_samples(void)
  */
 TEST(directory_where_declared)
 {
-	char names[MAX_TYPES][NAME_MAX + 1], path[PATH_MAX];
+	struct mdev_type_name t[MAX_TYPES];
 	bool want = rust_samples();
-	int i, n = all_types(names, MAX_TYPES);
+	int i, n = mdev_list_types(t, MAX_TYPES);
 
 	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, mdev_type_dir(names[i], path, sizeof(path)));
-		strncat(path, "/capabilities", sizeof(path) - strlen(path) - 1);
-		EXPECT_EQ(want, path_exists(path))
-			TH_LOG("%s: capabilities %s", names[i],
+		EXPECT_EQ(want, has_caps(&t[i]))
+			TH_LOG("%s: capabilities %s", t[i].type,
 			       want ? "missing" : "present");
 	}
 }
@@ -262,22 +241,20 @@ TEST(directory_where_declared)
 /* What the files say is what an opened instance does. */
 TEST(capabilities_agree)
 {
-	char names[MAX_TYPES][NAME_MAX + 1], path[PATH_MAX];
+	struct mdev_type_name t[MAX_TYPES];
+	int i, n = mdev_list_types(t, MAX_TYPES), checked = 0, err;
 	struct caps c;
-	int i, n = all_types(names, MAX_TYPES), checked = 0, err;
 
 	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
 	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, mdev_type_dir(names[i], path, sizeof(path)));
-		strncat(path, "/capabilities", sizeof(path) - strlen(path) - 1);
-		if (!path_exists(path))
+		if (!has_caps(&t[i]))
 			continue;
-		ASSERT_EQ(0, caps_parse(names[i], &c))
-			TH_LOG("%s: %s", names[i], c.why);
-		err = with_fresh_instance(names[i], caps_agree, &c);
-		EXPECT_EQ(0, err) TH_LOG("%s: %s", names[i],
+		ASSERT_EQ(0, caps_parse(t[i].type, &c))
+			TH_LOG("%s: %s", t[i].type, c.why);
+		err = with_fresh_instance(t[i].type, caps_agree, &c);
+		EXPECT_EQ(0, err) TH_LOG("%s: %s", t[i].type,
 					 c.why[0] ? c.why : strerror(-err));
-		TH_LOG("%s: display %s %ux%u, migration 0x%llx %s %lu", names[i],
+		TH_LOG("%s: display %s %ux%u, migration 0x%llx %s %lu", t[i].type,
 		       c.display == DISPLAY_NONE ? "none" :
 		       c.display == DISPLAY_REGION ? "region" : "dmabuf",
 		       c.max_width, c.max_height,

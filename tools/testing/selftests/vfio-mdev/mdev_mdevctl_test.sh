@@ -55,6 +55,36 @@ run() {
 	return $rc
 }
 
+# on_bus UUID yes|no STEP: whether instance UUID is on the mdev bus, as
+# STEP should have left it
+on_bus() {
+	local there=no
+
+	[ -e "/sys/bus/mdev/devices/$1" ] && there=yes
+	[ "$there" = "$2" ] && return 0
+	if [ "$2" = yes ]; then
+		say "$3: $1 was not made"
+	else
+		say "$3: $1 is there"
+	fi
+	return 1
+}
+
+# listed PATTERN yes|no STEP: whether $out (a listing) has a line starting
+# with PATTERN, as STEP should have left it
+listed() {
+	local there=no
+
+	grep -q "^$1" <<< "$out" && there=yes
+	[ "$there" = "$2" ] && return 0
+	if [ "$2" = yes ]; then
+		say "$3: no \"$1\" in: $out"
+	else
+		say "$3: \"$1\" still listed"
+	fi
+	return 1
+}
+
 # the first type of a parent
 first_type() {
 	local t
@@ -173,22 +203,15 @@ t_start_list_stop() {
 		t=$(first_type "$p")
 		u=$(cat /proc/sys/kernel/random/uuid)
 		run start -p "$p" -t "$t" -u "$u" || return 1
-		[ -e "/sys/bus/mdev/devices/$u" ] ||
-			{ say "start: $u was not made"; return 1; }
+		on_bus "$u" yes start || return 1
 		[ "$(basename "$(readlink "/sys/bus/mdev/devices/$u/mdev_type")")" = "$t" ] ||
 			{ say "start: $u is not of type $t"; return 1; }
-		run list || return 1
-		grep -q "^$u $p $t" <<< "$out" ||
-			{ say "list: no \"$u $p $t\" in: $out"; return 1; }
+		run list && listed "$u $p $t" yes list || return 1
 		run list --dumpjson || return 1
 		json_find "$out" "$u" "$p" "$t" ||
 			{ say "list --dumpjson: no $u of $p/$t in: $out"; return 1; }
-		run stop -u "$u" || return 1
-		[ -e "/sys/bus/mdev/devices/$u" ] &&
-			{ say "stop: $u is still there"; return 1; }
-		run list || return 1
-		grep -q "^$u" <<< "$out" &&
-			{ say "list: $u still listed after stop"; return 1; }
+		run stop -u "$u" && on_bus "$u" no stop || return 1
+		run list && listed "$u" no "list after stop" || return 1
 	done
 	return 0
 }
@@ -202,23 +225,14 @@ t_define_start_undefine() {
 		run define -p "$p" -t "$t" -u "$u" || return 1
 		[ -f "/etc/mdevctl.d/$p/$u" ] ||
 			{ say "define: no /etc/mdevctl.d/$p/$u"; return 1; }
-		[ -e "/sys/bus/mdev/devices/$u" ] &&
-			{ say "define: $u was started"; return 1; }
-		run list -d || return 1
-		grep -q "^$u $p $t" <<< "$out" ||
-			{ say "list -d: no \"$u $p $t\" in: $out"; return 1; }
-		run start -u "$u" || return 1
-		[ -e "/sys/bus/mdev/devices/$u" ] ||
-			{ say "start -u: $u was not made"; return 1; }
-		run stop -u "$u" || return 1
-		[ -e "/sys/bus/mdev/devices/$u" ] &&
-			{ say "stop: $u is still there"; return 1; }
+		on_bus "$u" no define || return 1
+		run list -d && listed "$u $p $t" yes "list -d" || return 1
+		run start -u "$u" && on_bus "$u" yes "start -u" || return 1
+		run stop -u "$u" && on_bus "$u" no stop || return 1
 		run undefine -u "$u" || return 1
 		[ -e "/etc/mdevctl.d/$p/$u" ] &&
 			{ say "undefine: the config is still there"; return 1; }
-		run list -d || return 1
-		grep -q "^$u" <<< "$out" &&
-			{ say "list -d: $u still listed after undefine"; return 1; }
+		run list -d && listed "$u" no "list -d after undefine" || return 1
 	done
 	return 0
 }
@@ -252,8 +266,7 @@ t_start_past_available() {
 		elif ! grep -q "No available instances of" "$work/past"; then
 			say "start past the budget: $(cat "$work/past")"
 			ret=1
-		elif [ -e "/sys/bus/mdev/devices/$u" ]; then
-			say "start past the budget made $u"
+		elif ! on_bus "$u" no "start past the budget"; then
 			ret=1
 		fi
 	fi

@@ -7,7 +7,6 @@
  * loaded; mdev_sysfs_mdpy_test covers what needs mdpy.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,36 +20,22 @@
 
 #define MTTY1	"mtty-1"
 #define MTTY2	"mtty-2"
+/* more than any stack registers */
+#define MAX_TYPES	16
 
 /* The first type of the first parent that is not mtty, in @type. */
 static int other_parent_type(char *type, size_t len)
 {
-	char path[PATH_MAX];
-	struct dirent *p, *t;
-	DIR *parents, *types;
-	int err = -ENOENT;
+	struct mdev_type_name t[MAX_TYPES];
+	int i, n = mdev_list_types(t, MAX_TYPES);
 
-	parents = opendir(MDEV_CLASS);
-	if (!parents)
-		return -errno;
-	while (err && (p = readdir(parents))) {
-		if (p->d_name[0] == '.' || !strcmp(p->d_name, "mtty"))
-			continue;
-		snprintf(path, sizeof(path), MDEV_CLASS "/%s/mdev_supported_types",
-			 p->d_name);
-		types = opendir(path);
-		if (!types)
-			continue;
-		while (err && (t = readdir(types))) {
-			if (t->d_name[0] == '.')
-				continue;
-			snprintf(type, len, "%s", t->d_name);
-			err = 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].parent, "mtty")) {
+			snprintf(type, len, "%s", t[i].type);
+			return 0;
 		}
-		closedir(types);
 	}
-	closedir(parents);
-	return err;
+	return n < 0 ? n : -ENOENT;
 }
 
 FIXTURE(mdev) {
@@ -341,44 +326,30 @@ TEST_F(mdev, instances_listed_per_type)
  */
 TEST(every_type_creates)
 {
-	char tdir[PATH_MAX], dpath[PATH_MAX * 2], uuid[UUID_STR_LEN + 1];
-	struct dirent *p, *t;
-	DIR *parents, *types;
-	int tested = 0, types_seen = 0;
+	char dpath[PATH_MAX * 2], uuid[UUID_STR_LEN + 1];
+	struct mdev_type_name t[MAX_TYPES];
+	int i, n = mdev_list_types(t, MAX_TYPES), tested = 0;
 	long avail;
 
-	parents = opendir(MDEV_CLASS);
-	ASSERT_NE(NULL, parents);
-	while ((p = readdir(parents))) {
-		if (p->d_name[0] == '.')
+	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
+	for (i = 0; i < n; i++) {
+		avail = mdev_available(t[i].type);
+		if (avail <= 0)
 			continue;
-		snprintf(tdir, sizeof(tdir), MDEV_CLASS "/%s/mdev_supported_types",
-			 p->d_name);
-		types = opendir(tdir);
-		ASSERT_NE(NULL, types) TH_LOG("%s", tdir);
-		while ((t = readdir(types))) {
-			if (t->d_name[0] == '.')
-				continue;
-			types_seen++;
-			avail = mdev_available(t->d_name);
-			if (avail <= 0)
-				continue;
-			uuid_gen(uuid);
-			snprintf(dpath, sizeof(dpath), "%s/%s/devices/%s", tdir,
-				 t->d_name, uuid);
-			EXPECT_EQ(0, mdev_create(t->d_name, uuid))
-				TH_LOG("type %s", t->d_name);
-			EXPECT_TRUE(path_exists(dpath)) TH_LOG("%s", dpath);
-			EXPECT_EQ(0, mdev_remove(uuid));
-			EXPECT_FALSE(path_exists(dpath));
-			EXPECT_EQ(avail, mdev_available(t->d_name));
-			tested++;
-		}
-		closedir(types);
+		uuid_gen(uuid);
+		snprintf(dpath, sizeof(dpath),
+			 MDEV_CLASS "/%s/mdev_supported_types/%s/devices/%s",
+			 t[i].parent, t[i].type, uuid);
+		EXPECT_EQ(0, mdev_create(t[i].type, uuid))
+			TH_LOG("type %s", t[i].type);
+		EXPECT_TRUE(path_exists(dpath)) TH_LOG("%s", dpath);
+		EXPECT_EQ(0, mdev_remove(uuid));
+		EXPECT_FALSE(path_exists(dpath));
+		EXPECT_EQ(avail, mdev_available(t[i].type));
+		tested++;
 	}
-	closedir(parents);
 	/* every type had room, and there are two parents at least */
-	EXPECT_EQ(types_seen, tested);
+	EXPECT_EQ(n, tested);
 	EXPECT_LE(3, tested);
 }
 

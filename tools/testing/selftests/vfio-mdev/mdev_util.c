@@ -103,6 +103,44 @@ int mdev_type_dir(const char *type, char *dir, size_t len)
 	return ret;
 }
 
+int mdev_list_types(struct mdev_type_name *out, int max)
+{
+	char path[PATH_MAX];
+	struct dirent *p, *t;
+	DIR *parents, *types;
+	int n = 0;
+
+	parents = opendir(MDEV_CLASS);
+	if (!parents)
+		return -errno;
+	while (n >= 0 && (p = readdir(parents))) {
+		if (p->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), MDEV_CLASS "/%s/mdev_supported_types",
+			 p->d_name);
+		types = opendir(path);
+		if (!types) {
+			n = -errno;
+			break;
+		}
+		while (n >= 0 && (t = readdir(types))) {
+			if (t->d_name[0] == '.')
+				continue;
+			if (n == max) {
+				n = -E2BIG;
+				break;
+			}
+			snprintf(out[n].parent, sizeof(out[n].parent), "%s",
+				 p->d_name);
+			snprintf(out[n].type, sizeof(out[n].type), "%s", t->d_name);
+			n++;
+		}
+		closedir(types);
+	}
+	closedir(parents);
+	return n;
+}
+
 long mdev_available(const char *type)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 32];

@@ -10,6 +10,7 @@
 #ifndef MDEV_UTIL_H
 #define MDEV_UTIL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +57,18 @@ bool path_exists(const char *path);
  * named like upstream (e.g. "mtty-2"). Returns 0 and fills @dir, or -ENOENT.
  */
 int mdev_type_dir(const char *type, char *dir, size_t len);
+
+/* One type of one parent, as the mdev_bus class lists them. */
+struct mdev_type_name {
+	char parent[NAME_MAX + 1];
+	char type[NAME_MAX + 1];
+};
+
+/*
+ * Every type of every registered parent into @out: their number, or -errno
+ * (-E2BIG: more than @max; a parent without mdev_supported_types: its errno).
+ */
+int mdev_list_types(struct mdev_type_name *out, int max);
 long mdev_available(const char *type);
 /* Read attribute @attr of @type into @buf: its length, or -errno. */
 int mdev_type_attr(const char *type, const char *attr, char *buf, size_t len);
