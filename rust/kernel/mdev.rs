@@ -575,7 +575,10 @@ pub trait Driver: Sized + Send + Sync + 'static {
 ///
 /// # Invariants
 ///
-/// `ty` is the first field, so a pointer to it is a pointer to the record.
+/// - `ty` is the first field, so a pointer to it is a pointer to the record.
+/// - `caps_dir` is null, or a `capabilities` directory under the type's kobject of which we
+///   hold the one reference; it is only changed by the owner of the parent's [`Registration`]
+///   (the atomic gives interior mutability through a shared record, not synchronisation).
 #[doc(hidden)]
 #[repr(C)]
 pub struct TypeRecord {
@@ -589,12 +592,20 @@ pub struct TypeRecord {
 }
 
 /// What a type offers, as its driver declares it: the contents of its `capabilities` directory.
+///
+/// # Invariants
+///
+/// `stream_name` is null exactly when `migration_flags` is zero; otherwise it points to the
+/// NUL-terminated name of the driver's [`MigrationStream`], in the driver's module, which stays
+/// loaded while the directory exists (the record itself may outlive the module, so the name is
+/// kept as a pointer, not as a reference).
 #[derive(Clone, Copy)]
 struct Capabilities {
     display: Option<vfio::GfxPlaneType>,
     max_resolution: Option<Resolution>,
     migration_flags: u32,
-    migration_stream: Option<MigrationStream>,
+    stream_name: *const crate::ffi::c_char,
+    stream_version: u32,
 }
 
 /// The files of a `capabilities` directory, in the order of [`ParentRecord`]'s attributes.
@@ -618,21 +629,25 @@ impl Capabilities {
     /// only with a display, the stream's format only with migration.
     fn has(&self, index: usize) -> bool {
         match index {
-            1 => self.display.is_some(),
-            3 | 4 => self.migration_stream.is_some(),
+            1 => self.max_resolution.is_some(),
+            3 | 4 => !self.stream_name.is_null(),
             _ => true,
         }
     }
 
     /// Writes file `index` of [`CAPABILITY_FILES`], one line.
-    fn show(&self, index: usize, f: &mut impl core::fmt::Write) -> core::fmt::Result {
-        match (index, self.max_resolution, self.migration_stream) {
+    ///
+    /// # Safety
+    ///
+    /// The type's `capabilities` directory must exist (its driver's module is loaded).
+    unsafe fn show(&self, index: usize, f: &mut impl core::fmt::Write) -> core::fmt::Result {
+        match (index, self.max_resolution) {
             (0, ..) => match self.display {
                 None => writeln!(f, "none"),
                 Some(vfio::GfxPlaneType::Region) => writeln!(f, "region"),
                 Some(vfio::GfxPlaneType::Dmabuf) => writeln!(f, "dmabuf"),
             },
-            (1, Some(r), _) => writeln!(f, "{}x{}", r.width, r.height),
+            (1, Some(r)) => writeln!(f, "{}x{}", r.width, r.height),
             (2, ..) if self.migration_flags == 0 => writeln!(f, "none"),
             (2, ..) => {
                 let mut sep = "";
@@ -644,8 +659,14 @@ impl Capabilities {
                 }
                 writeln!(f)
             }
-            (3, _, Some(s)) => writeln!(f, "{}", s.name),
-            (4, _, Some(s)) => writeln!(f, "{}", s.version),
+            (3 | 4, _) if self.stream_name.is_null() => Err(core::fmt::Error),
+            (3, _) => {
+                // SAFETY: By the type invariant the name is in the driver's module, which the
+                // caller guarantees loaded.
+                let name = unsafe { CStr::from_char_ptr(self.stream_name) };
+                writeln!(f, "{name}")
+            }
+            (4, _) => writeln!(f, "{}", self.stream_version),
             _ => Err(core::fmt::Error),
         }
     }
@@ -662,8 +683,8 @@ unsafe extern "C" fn capability_visible(
     _attr: *mut bindings::attribute,
     index: crate::ffi::c_int,
 ) -> bindings::umode_t {
-    // SAFETY: The directory's parent is the kobject of a type of a live record (the directory
-    // holds a reference on it).
+    // SAFETY: sysfs asks only inside `sysfs_create_group` in `add_capabilities`, for the
+    // directory it just made under the kobject of a type of a registered parent's record.
     let caps = unsafe { &(*TypeRecord::of_capabilities(kobj)).caps };
     match usize::try_from(index) {
         Ok(i) if caps.has(i) => 0o444,
@@ -682,7 +703,9 @@ unsafe extern "C" fn capability_show(
     attr: *mut bindings::kobj_attribute,
     buf: *mut crate::ffi::c_char,
 ) -> isize {
-    // SAFETY: As in `capability_visible`; sysfs keeps the directory alive during the call.
+    // SAFETY: A `show` runs under kernfs's active reference on the file, which
+    // `remove_capabilities` drains before the parent is unregistered: the directory, the type's
+    // record and the driver's module are all there for the call.
     let caps = unsafe { &(*TypeRecord::of_capabilities(kobj)).caps };
     // SAFETY: `attr` is one of the directory's files, whose names are `CAPABILITY_FILES`.
     let name = unsafe { CStr::from_char_ptr((*attr).attr.name) };
@@ -694,7 +717,8 @@ unsafe extern "C" fn capability_show(
     };
     // SAFETY: sysfs hands us a buffer of a page.
     let mut f = unsafe { crate::str::Formatter::from_buffer(buf.cast(), crate::page::PAGE_SIZE) };
-    match caps.show(index, &mut f) {
+    // SAFETY: The directory exists for the call (above).
+    match unsafe { caps.show(index, &mut f) } {
         Ok(()) => f.bytes_written() as isize,
         Err(_) => EIO.to_errno() as isize,
     }
@@ -861,7 +885,10 @@ impl ParentRecord {
                         display: info.display,
                         max_resolution: ty_info.max_resolution,
                         migration_flags: info.migration_flags,
-                        migration_stream: info.migration_stream,
+                        stream_name: info
+                            .migration_stream
+                            .map_or(ptr::null(), |s| s.name.as_char_ptr()),
+                        stream_version: info.migration_stream.map_or(0, |s| s.version),
                     },
                     caps_dir: AtomicPtr::new(ptr::null_mut()),
                 },
@@ -1045,20 +1072,24 @@ impl ParentRecord {
     unsafe fn add_capabilities(&self) -> Result {
         for ty in self.types.iter() {
             // SAFETY: The parent is registered, so the mdev core has added the type's kobject,
-            // which stays until it is unregistered. The directory's files only read the type's
-            // record, which the directory keeps alive through its reference on the type's
-            // kobject (which holds the parent device, which owns the record).
-            let ret = unsafe {
-                let dir = bindings::kobject_create_and_add(
+            // which stays until the parent is unregistered (after `remove_capabilities`).
+            let dir = unsafe {
+                bindings::kobject_create_and_add(
                     crate::c_str!("capabilities").as_char_ptr(),
                     ptr::addr_of_mut!((*ty.ty.get()).kobj),
-                );
-                if dir.is_null() {
-                    Err(ENOMEM)
-                } else {
-                    ty.caps_dir.store(dir, Ordering::Relaxed);
-                    to_result(bindings::sysfs_create_group(dir, self.cap_group.get()))
-                }
+                )
+            };
+            let ret = if dir.is_null() {
+                Err(ENOMEM)
+            } else {
+                // Stored first, so that a directory whose files failed is removed too.
+                ty.caps_dir.store(dir, Ordering::Relaxed);
+                // SAFETY: `dir` was just made and is ours. By the type invariant `cap_group`
+                // is the group of the record's `cap_attrs`, which live as long as the record,
+                // and the record outlives the directory. The files' callbacks read only the
+                // type's record and the driver's module, both there while the directory exists
+                // (see `capability_show`).
+                to_result(unsafe { bindings::sysfs_create_group(dir, self.cap_group.get()) })
             };
             if let Err(e) = ret {
                 // SAFETY: By our own safety requirements.
@@ -1245,7 +1276,8 @@ impl<T: Driver> Registration<T> {
             added
         });
         if let Err(e) = ret {
-            // SAFETY: The record never got registered; we drop the initial reference of its
+            // SAFETY: The record is not registered (never, or no more: the error path above
+            // unregistered it and waited for its devices); we drop the initial reference of its
             // device, whose release frees it, and then the class, which has no device left.
             unsafe {
                 bindings::device_unregister((*rec).dev());

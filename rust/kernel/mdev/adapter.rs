@@ -137,6 +137,20 @@ impl<T: Driver> Adapter<T> {
             "MIGRATION_STREAM goes with MIGRATION_FLAGS"
         );
         assert!(
+            T::MIGRATION_FLAGS
+                & !(vfio::migration::STOP_COPY | vfio::migration::P2P | vfio::migration::PRE_COPY)
+                == 0
+                && (T::MIGRATION_FLAGS == 0
+                    || T::MIGRATION_FLAGS & vfio::migration::STOP_COPY != 0),
+            "MIGRATION_FLAGS are STOP_COPY, with P2P and PRE_COPY or not"
+        );
+        if let Some(stream) = T::MIGRATION_STREAM {
+            assert!(
+                is_one_word(stream.name.as_bytes_with_nul()),
+                "the MIGRATION_STREAM name is one word"
+            );
+        }
+        assert!(
             T::HAS_QUERY_GFX_PLANE == T::GFX_PLANE_TYPE.is_some(),
             "query_gfx_plane and GFX_PLANE_TYPE go together"
         );
@@ -146,6 +160,12 @@ impl<T: Driver> Adapter<T> {
                 T::TYPES[i].max_resolution.is_some() == T::GFX_PLANE_TYPE.is_some(),
                 "every type of a driver with a display has a max_resolution, and only those"
             );
+            if let Some(r) = T::TYPES[i].max_resolution {
+                assert!(
+                    r.width != 0 && r.height != 0,
+                    "a max_resolution is not empty"
+                );
+            }
             i += 1;
         }
         assert!(
@@ -687,6 +707,18 @@ const SHORT: usize = 8;
 
 /// Bytes moved per driver call on the chunked path: small enough for the stack.
 const CHUNK: usize = 256;
+
+/// Whether `name` (with its NUL) is one word: not empty, printable ASCII without spaces.
+const fn is_one_word(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i + 1 < name.len() {
+        if !name[i].is_ascii_graphic() {
+            return false;
+        }
+        i += 1;
+    }
+    name.len() > 1
+}
 
 /// What one driver call moved of the `want` bytes it was given: never more, and never nothing
 /// (`EIO`), so that a non-empty `read` or `write` never returns 0, which `write`-all loops would

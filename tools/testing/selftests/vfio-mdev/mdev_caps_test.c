@@ -5,15 +5,18 @@
  * instance of the type answers once it is opened: the display kind and its
  * largest mode against the plane queries, the migration flags against
  * VFIO_DEVICE_FEATURE_MIGRATION. Every type of the Rust samples has the
- * directory; upstream's C samples have none (MDEV_STACK says which samples
- * are loaded).
+ * directory; upstream's C samples have none (a parent is a Rust sample's
+ * when the sample's module, <parent>_rs or mdev_minimal, is loaded).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 
 #include "../kselftest_harness.h"
 #include "mdev_util.h"
@@ -188,11 +191,12 @@ static int caps_agree(int fd, void *arg)
 				  VFIO_GFX_PLANE_TYPE_REGION :
 				  VFIO_GFX_PLANE_TYPE_DMABUF,
 				  DRM_PLANE_TYPE_PRIMARY, &plane);
-		if (err || !plane.width || plane.width > c->max_width ||
-		    !plane.height || plane.height > c->max_height ||
-		    (c->display == DISPLAY_DMABUF &&
-		     (plane.width != c->max_width ||
-		      plane.height != c->max_height))) {
+		/*
+		 * a region display has one mode, its largest; a dma-buf
+		 * one was just set to its largest
+		 */
+		if (err || plane.width != c->max_width ||
+		    plane.height != c->max_height) {
 			snprintf(c->why, sizeof(c->why),
 				 "plane %ux%u (%s), largest %ux%u",
 				 err ? 0 : plane.width, err ? 0 : plane.height,
@@ -211,13 +215,18 @@ static int caps_agree(int fd, void *arg)
 	return 0;
 }
 
-/* Whether the stack's samples are ours (MDEV_STACK "<core>+rust"). */
-static bool rust_samples(void)
+/*
+ * Whether parent @parent is one of our Rust samples: mdev_minimal, or the
+ * Rust twin (module <parent>_rs) of an upstream sample.
+ */
+static bool rust_sample(const char *parent)
 {
-	const char *stack = getenv("MDEV_STACK") ?: "";
-	const char *plus = strchr(stack, '+');
+	char path[PATH_MAX];
 
-	return plus && !strcmp(plus + 1, "rust");
+	if (!strcmp(parent, "mdev_minimal"))
+		return true;
+	snprintf(path, sizeof(path), "/sys/module/%.*s_rs", NAME_MAX, parent);
+	return path_exists(path);
 }
 
 /*
@@ -227,11 +236,12 @@ static bool rust_samples(void)
 TEST(directory_where_declared)
 {
 	struct mdev_type_name t[MAX_TYPES];
-	bool want = rust_samples();
 	int i, n = mdev_list_types(t, MAX_TYPES);
+	bool want;
 
 	ASSERT_LT(0, n) TH_LOG("no mdev types (%s)", strerror(-n));
 	for (i = 0; i < n; i++) {
+		want = rust_sample(t[i].parent);
 		EXPECT_EQ(want, has_caps(&t[i]))
 			TH_LOG("%s: capabilities %s", t[i].type,
 			       want ? "missing" : "present");
@@ -263,6 +273,63 @@ TEST(capabilities_agree)
 	}
 	if (!checked)
 		SKIP(return, "no type has a capabilities directory");
+}
+
+/*
+ * A reader of a capabilities file while its driver goes: it reads the file's
+ * line until the directory is gone (ENODEV), never anything else, and the
+ * kernel never reads a freed record or driver for it (KASAN). The reloaded
+ * driver's directory reads as before.
+ */
+TEST(read_across_unload)
+{
+	const char *ko = getenv("MDEV_MTTY_MODULE");
+	char path[PATH_MAX], line[64], again[64];
+	int fd, i;
+	ssize_t n;
+	pid_t pid;
+
+	if (!ko || !*ko || !rust_sample("mtty"))
+		SKIP(return, "the stack's mtty is not ours");
+	snprintf(path, sizeof(path),
+		 MDEV_CLASS "/mtty/mdev_supported_types/mtty-1/capabilities/migration");
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
+	n = pread(fd, line, sizeof(line) - 1, 0);
+	ASSERT_LT(0, n);
+	line[n] = '\0';
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char buf[64];
+		int reads;
+
+		for (reads = 0;; reads++) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			if (n < 0)
+				_exit(errno == ENODEV && reads ? 0 : 1);
+			buf[n] = '\0';
+			if (strcmp(buf, line))
+				_exit(2);
+		}
+	}
+	/* an instance released late may hold the driver a moment */
+	for (i = 0; i < 50 && module_unload(ko); i++)
+		msleep(200);
+	EXPECT_GT(50, i) TH_LOG("rmmod %s with a capabilities file open", ko);
+	EXPECT_EQ(0, wait_child(pid, 60000));
+	n = pread(fd, again, sizeof(again) - 1, 0);
+	EXPECT_EQ(-1, n);
+	EXPECT_EQ(ENODEV, errno);
+	close(fd);
+	ASSERT_EQ(0, module_load(ko));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("%s after the reload: %s", path, strerror(errno));
+	n = pread(fd, again, sizeof(again) - 1, 0);
+	close(fd);
+	ASSERT_LT(0, n);
+	again[n] = '\0';
+	EXPECT_STREQ(line, again);
 }
 
 TEST_HARNESS_MAIN
