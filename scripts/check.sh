@@ -11,6 +11,8 @@
 #              CHECK_JOBS  stack VMs at once (default 2)
 #              HOST_FUZZ_SECONDS  time per host fuzz target (default 30;
 #                                 0 leaves host fuzzing out: a skip)
+#              CHECK_FULL  1: also what stacks.sh's tests_full_only and
+#                          guest-tests.sh leave out of a CI-sized run
 set -euo pipefail
 
 . "$(dirname "$0")/env.sh"
@@ -55,6 +57,7 @@ fi
 # mdevctl as scripts/deps.sh unpacked it (or the caller's)
 printf 'export MDEVCTL=%q\n' "${MDEVCTL:-$TOOLS_DIR/mdevctl/usr/bin/mdevctl}" \
 	>> "$RESULTS/guest.env"
+[ -n "${CHECK_FULL:-}" ] && echo "export MDEV_CHECK_FULL=1" >> "$RESULTS/guest.env"
 for v in MDEV_FUZZ_OPS MDEV_FUZZ_SEED MDEV_FUZZ_SAMPLES MDEV_RACE_SECONDS \
 	 MDEV_SOAK_SECONDS MDEV_FAILNTH_LOAD; do
 	[ -n "${!v:-}" ] && printf 'export %s=%q\n' "$v" "${!v}" >> "$RESULTS/guest.env"
@@ -64,11 +67,13 @@ run_stack() {
 	local s=$1 start boot
 	echo "check: stack $s: booting VM"
 	start=$(date +%s)
+	# a stack's boot runs up to an hour with a second VM beside it,
+	# two in check-full (the fuzzer, the load walks and the nested QEMU
+	# are most of it); vm.sh's default limit is 15 minutes
+	local limit=3600
+	[ -n "${CHECK_FULL:-}" ] && limit=7200
 	for boot in 1 2; do
-		# a stack's boot runs up to 40 minutes with a second VM
-		# beside it (the fuzzer is most of it); vm.sh's default limit
-		# is 15
-		VM_TIMEOUT=${VM_TIMEOUT:-3600} \
+		VM_TIMEOUT=${VM_TIMEOUT:-$limit} \
 		VM_APPEND=$(stack_cmdline "$s") "$TOP/scripts/vm.sh" "$RESULTS" \
 			"$TOP/scripts/guest-tests.sh" "$s" "$KDIR" "$CLIENT_KDIR" "$TESTDIR" \
 			"$RESULTS/$s" $(cat "$RESULTS/$s.tests") \
