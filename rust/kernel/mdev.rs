@@ -511,13 +511,15 @@ pub trait Driver: Sized + Send + Sync + 'static {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Bytes to append to the instance's saving stream in `phase`.
+    /// Appends the instance's bytes for `phase` to its saving stream, through `out`. On an
+    /// error nothing written in this call stays in the stream.
     fn save_state(
         &self,
         _mdev: &Device,
         _instance: InstanceRef<'_, Self>,
         _phase: vfio::migration::SavePhase,
-    ) -> Result<KVec<u8>> {
+        _out: &mut vfio::migration::StreamWriter<'_>,
+    ) -> Result {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 

@@ -405,7 +405,7 @@ pub mod irq_set_flags {
 /// into bytes and back (see [`crate::mdev::Driver::save_state`] and
 /// [`crate::mdev::Driver::load_state`]).
 pub mod migration {
-    use crate::bindings;
+    use crate::{alloc::VVec, bindings, prelude::*};
 
     /// `VFIO_MIGRATION_STOP_COPY`: the device supports STOP, STOP_COPY and RESUMING.
     pub const STOP_COPY: u32 = bindings::VFIO_MIGRATION_STOP_COPY;
@@ -422,5 +422,38 @@ pub mod migration {
         Initial,
         /// The device stopped (entering STOP_COPY): the rest of its state.
         StopCopy,
+    }
+
+    /// The end of a saving stream, where a driver appends the bytes of one [`SavePhase`].
+    ///
+    /// The stream's memory is reserved when the stream opens, for the most bytes the driver
+    /// said a stream of the instance holds ([`crate::mdev::Driver::migration_data_size`]), so
+    /// a driver can write a framebuffer's worth without a second copy of it and no write
+    /// reallocates. A write past that size fails with `ENOSPC`; when the driver's save fails,
+    /// whatever it wrote in that phase is dropped, so the stream only ever holds whole phases.
+    pub struct StreamWriter<'a> {
+        data: &'a mut VVec<u8>,
+        limit: usize,
+    }
+
+    impl<'a> StreamWriter<'a> {
+        /// A writer that appends to `data`, up to `limit` bytes in all.
+        pub(crate) fn new(data: &'a mut VVec<u8>, limit: usize) -> Self {
+            Self { data, limit }
+        }
+
+        /// Appends `bytes` to the stream.
+        pub fn write(&mut self, bytes: &[u8]) -> Result {
+            if bytes.len() > self.room() {
+                return Err(ENOSPC);
+            }
+            self.data.extend_from_slice(bytes, GFP_KERNEL)?;
+            Ok(())
+        }
+
+        /// How many more bytes the stream takes.
+        pub fn room(&self) -> usize {
+            self.limit.saturating_sub(self.data.len())
+        }
     }
 }

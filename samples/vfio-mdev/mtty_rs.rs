@@ -123,13 +123,14 @@ struct Card {
 }
 
 impl Card {
-    fn header(&self) -> Result<KVec<u8>> {
-        let mut header = KVec::with_capacity(HEADER_SIZE, GFP_KERNEL)?;
-        header.extend_from_slice(&STREAM_MAGIC.to_le_bytes(), GFP_KERNEL)?;
-        header.extend_from_slice(&STREAM_VERSION.to_le_bytes(), GFP_KERNEL)?;
-        header.extend_from_slice(&(self.nr_ports as u32).to_le_bytes(), GFP_KERNEL)?;
-        header.extend_from_slice(&0u32.to_le_bytes(), GFP_KERNEL)?;
-        Ok(header)
+    /// The header of this card's streams.
+    fn header(&self) -> [u8; HEADER_SIZE] {
+        let mut header = [0u8; HEADER_SIZE];
+        header[..8].copy_from_slice(&STREAM_MAGIC.to_le_bytes());
+        header[8..12].copy_from_slice(&STREAM_VERSION.to_le_bytes());
+        header[12..16].copy_from_slice(&(self.nr_ports as u32).to_le_bytes());
+        // bytes 16..20: flags, none yet
+        header
     }
 
     /// Refuses a stream whose header (once complete) is not this card's.
@@ -137,8 +138,7 @@ impl Card {
         if data.len() < HEADER_SIZE {
             return Ok(());
         }
-        let expected = self.header()?;
-        if data[..HEADER_SIZE] != expected[..] {
+        if data[..HEADER_SIZE] != self.header() {
             return Err(EINVAL);
         }
         Ok(())
@@ -399,17 +399,17 @@ impl mdev::Driver for Mtty {
         _mdev: &Device,
         card: Pin<&Card>,
         phase: migration::SavePhase,
-    ) -> Result<KVec<u8>> {
+        out: &mut migration::StreamWriter<'_>,
+    ) -> Result {
         if phase == migration::SavePhase::Initial {
-            return card.header();
+            return out.write(&card.header());
         }
         let state = card.state.lock();
-        let mut data = KVec::with_capacity(stream_size(card.nr_ports), GFP_KERNEL)?;
-        data.extend_from_slice(state.config.bytes(), GFP_KERNEL)?;
+        out.write(state.config.bytes())?;
         for port in &state.ports[..card.nr_ports] {
-            data.extend_from_slice(&port.save(), GFP_KERNEL)?;
+            out.write(&port.save())?;
         }
-        Ok(data)
+        Ok(())
     }
 
     fn check_state(&self, _mdev: &Device, card: Pin<&Card>, data: &[u8]) -> Result {

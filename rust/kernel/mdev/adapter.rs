@@ -669,10 +669,14 @@ impl<T: Driver> Adapter<T> {
     /// # Safety
     ///
     /// `this` is a bound instance of `T`.
-    unsafe fn save_state(this: &Binding, phase: vfio::migration::SavePhase) -> Result<KVec<u8>> {
+    unsafe fn save_state(
+        this: &Binding,
+        phase: vfio::migration::SavePhase,
+        out: &mut vfio::migration::StreamWriter<'_>,
+    ) -> Result {
         // SAFETY: Guaranteed by the caller.
         let (data, mdev, state) = unsafe { this.parts::<T>() };
-        data.save_state(mdev, state, phase)
+        data.save_state(mdev, state, phase, out)
     }
 
     /// # Safety

@@ -32,7 +32,7 @@ use crate::{
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
     uaccess::{UserPtr, UserSlice},
-    vfio::migration::SavePhase,
+    vfio::migration::{SavePhase, StreamWriter},
 };
 use core::ptr;
 
@@ -51,7 +51,7 @@ const MIG_GET_PRECOPY_INFO: u32 = crate::ioctl::_IO(b';' as u32, 100 + 21);
 /// [`super::Driver`]. Each takes a bound instance of the driver.
 pub(crate) struct VendorOps {
     pub(crate) data_size: unsafe fn(&Binding) -> usize,
-    pub(crate) save: unsafe fn(&Binding, SavePhase) -> Result<KVec<u8>>,
+    pub(crate) save: unsafe fn(&Binding, SavePhase, &mut StreamWriter<'_>) -> Result,
     pub(crate) check: unsafe fn(&Binding, &[u8]) -> Result,
     pub(crate) load: unsafe fn(&Binding, &[u8]) -> Result,
 }
@@ -67,10 +67,10 @@ impl Vendor {
     /// # Safety
     ///
     /// The instance is bound (its data file is enabled).
-    unsafe fn save(&self, phase: SavePhase) -> Result<KVec<u8>> {
+    unsafe fn save(&self, phase: SavePhase, out: &mut StreamWriter<'_>) -> Result {
         // SAFETY: Guaranteed by the caller: the instance is bound, so its driver's module is
         // loaded and the binding alive.
-        unsafe { ((*self.ops).save)(&*self.binding, phase) }
+        unsafe { ((*self.ops).save)(&*self.binding, phase, out) }
     }
 
     /// # Safety
@@ -268,9 +268,15 @@ fn append(file: &DataFile, phase: SavePhase) -> Result {
     {
         let mut stream = file.stream.lock();
         let vendor = stream.vendor.ok_or(ENODEV)?;
+        let old = stream.data.len();
+        let mut out = StreamWriter::new(&mut stream.data, file.limit);
         // SAFETY: The file is enabled, so the instance is bound.
-        let bytes = unsafe { vendor.save(phase) }?;
-        stream.data.extend_from_slice(&bytes, GFP_KERNEL)?;
+        if let Err(e) = unsafe { vendor.save(phase, &mut out) } {
+            // The stream holds whole phases only.
+            // SAFETY: `old` is at most the length, and bytes need no dropping.
+            unsafe { stream.data.set_len(old) };
+            return Err(e);
+        }
         stream.complete = phase == SavePhase::StopCopy;
     }
     file.wake_readers();
