@@ -7,12 +7,14 @@
 //! what libFuzzer reports as a crash. The host tests also replay the committed corpora
 //! through these functions, so a corpus entry that once found a bug keeps testing for it.
 
+use super::display_stream as ds;
 use super::mbochs_model::{self as mbochs, dispi, Dispi, Edid, Refused};
 use super::mdpy_model as mdpy;
 use super::mtty_config;
 use super::mtty_uart::{Uart, FIFO_SIZE, SAVED_SIZE};
 use super::pci_config::SIZE as CONFIG_SIZE;
 use super::uuid;
+use super::VecSink;
 
 /// Reads the fuzzer's bytes as a sequence of small values; zeros once they run out.
 struct Input<'a>(&'a [u8]);
@@ -159,6 +161,53 @@ pub fn mtty_restore(data: &[u8]) {
             assert_eq!(Uart::restore(&port.save()).as_ref(), Ok(&port));
         }
     }
+}
+
+/// A display sample's resuming stream (`mdpy_rs`, `mbochs_rs`): refused, or loaded into
+/// memory and state that save back to a stream no longer than declared, which loads the same.
+/// An odd first byte puts the expected header in front of the rest.
+pub fn display_restore(data: &[u8]) {
+    const HEADER: ds::Header = ds::Header {
+        magic: *b"FUZZDS01",
+        version: 1,
+        type_index: 0,
+        memory_size: 4 * ds::PAGE_SIZE as u32,
+    };
+    const STATE_LEN: usize = 16;
+    const PAGE: usize = ds::PAGE_SIZE;
+    let (glue, rest) = data.split_first().map_or((0, data), |(&b, r)| (b, r));
+    let stream = if glue & 1 != 0 {
+        [&HEADER.bytes()[..], rest].concat()
+    } else {
+        rest.to_vec()
+    };
+    let _ = ds::check_prefix(&stream, &HEADER);
+    let load = |stream: &[u8]| {
+        let mut mem = vec![0u8; HEADER.memory_size as usize];
+        for (i, page) in ds::pages(stream, &HEADER) {
+            mem[i * PAGE..][..PAGE].copy_from_slice(page);
+        }
+        mem
+    };
+    let Ok(state) = ds::check(&stream, &HEADER, STATE_LEN) else {
+        return;
+    };
+    let mem = load(&stream);
+    let read = |i: usize, buf: &mut [u8]| {
+        buf.copy_from_slice(&mem[i * PAGE..][..PAGE]);
+        Ok(())
+    };
+    let mut out = VecSink {
+        data: Vec::new(),
+        phase: 0,
+    };
+    ds::save_initial(&mut out, &HEADER, read).unwrap();
+    out.phase = out.data.len();
+    ds::save_final(&mut out, &HEADER, state, read).unwrap();
+    assert!(out.data.len() <= HEADER.max_stream_size(STATE_LEN));
+    let again = ds::check(&out.data, &HEADER, STATE_LEN).expect("a saved stream is refused");
+    assert_eq!(again, state);
+    assert_eq!(load(&out.data), mem);
 }
 
 /// The bochs MMIO BAR as a guest uses it: dispi registers read back what was written (the
@@ -312,10 +361,11 @@ pub fn uuid(data: &[u8]) {
 }
 
 /// Every target by name, for the corpus replay of the host tests.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, fn(&[u8])); 8] = [
     ("uart", uart),
     ("pci_config", pci_config),
     ("mtty_restore", mtty_restore),
+    ("display_restore", display_restore),
     ("dispi", dispi),
     ("plane", plane),
     ("edid", edid),

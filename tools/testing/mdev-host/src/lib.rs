@@ -608,6 +608,184 @@ mod mdpy_model_tests {
     }
 }
 
+#[path = "../../../../samples/vfio-mdev/display_stream.rs"]
+#[allow(dead_code)]
+pub(crate) mod display_stream;
+
+/// A saving stream in a vector, as the display samples' save functions write it.
+pub(crate) struct VecSink {
+    pub(crate) data: Vec<u8>,
+    /// Where the phase being written began.
+    pub(crate) phase: usize,
+}
+
+impl display_stream::Sink for VecSink {
+    type Error = ();
+
+    fn stream(&self) -> &[u8] {
+        &self.data
+    }
+
+    fn append(&mut self, len: usize, fill: &mut display_stream::Fill<'_, ()>) -> Result<(), ()> {
+        let old = self.data.len();
+        self.data.resize(old + len, 0);
+        fill(&mut self.data[old..]).inspect_err(|_| self.data.truncate(old))
+    }
+
+    fn rewind(&mut self, len: usize) {
+        self.data.truncate(len.max(self.phase));
+    }
+}
+
+#[cfg(test)]
+mod display_stream_tests {
+    use super::display_stream::*;
+    use super::VecSink;
+
+    const HEADER: Header = Header {
+        magic: *b"TESTDS01",
+        version: 1,
+        type_index: 2,
+        memory_size: 8 * PAGE_SIZE as u32,
+    };
+    const STATE_LEN: usize = 40;
+
+    /// Saves `before` in the initial phase and `after` with `state` in the stop-copy phase.
+    fn save(before: &[u8], after: &[u8], state: &[u8]) -> Vec<u8> {
+        let mut out = VecSink {
+            data: Vec::new(),
+            phase: 0,
+        };
+        let read = |mem: &[u8]| {
+            let mem = mem.to_vec();
+            move |i: usize, buf: &mut [u8]| {
+                buf.copy_from_slice(&mem[i * PAGE_SIZE..][..PAGE_SIZE]);
+                Ok(())
+            }
+        };
+        save_initial(&mut out, &HEADER, read(before)).unwrap();
+        out.phase = out.data.len();
+        save_final(&mut out, &HEADER, state, read(after)).unwrap();
+        out.data
+    }
+
+    /// What a resuming device holds after loading `stream`: its memory and state.
+    fn load(stream: &[u8]) -> Result<(Vec<u8>, Vec<u8>), Refused> {
+        let state = check(stream, &HEADER, STATE_LEN)?.to_vec();
+        let mut mem = vec![0u8; HEADER.memory_size as usize];
+        for (i, page) in pages(stream, &HEADER) {
+            mem[i * PAGE_SIZE..][..PAGE_SIZE].copy_from_slice(page);
+        }
+        Ok((mem, state))
+    }
+
+    fn memory(seed: u8, zero_pages: &[usize]) -> Vec<u8> {
+        let mut mem: Vec<u8> = (0..HEADER.memory_size as usize)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) | 1)
+            .collect();
+        for &p in zero_pages {
+            mem[p * PAGE_SIZE..][..PAGE_SIZE].fill(0);
+        }
+        mem
+    }
+
+    #[test]
+    fn round_trip_sends_only_what_changed() {
+        let before = memory(1, &[0, 3, 4]);
+        let mut after = before.clone();
+        after[2 * PAGE_SIZE + 17] ^= 0xff; // changed
+        after[3 * PAGE_SIZE] = 9; // was zero, is not now
+        after[5 * PAGE_SIZE..][..PAGE_SIZE].fill(0); // is zero now
+        let state: Vec<u8> = (0..STATE_LEN as u8).collect();
+        let stream = save(&before, &after, &state);
+        assert_eq!(load(&stream), Ok((after, state)));
+        // five pages initially, three again: 2, 3 and 5
+        let records = HEADER_SIZE + 8 * PAGE_RECORD + RECORD_HEAD + STATE_LEN + RECORD_HEAD;
+        assert_eq!(stream.len(), records);
+        assert!(stream.len() <= HEADER.max_stream_size(STATE_LEN));
+    }
+
+    #[test]
+    fn unchanged_memory_is_sent_once() {
+        let mem = memory(7, &[6]);
+        let stream = save(&mem, &mem, &[0; STATE_LEN]);
+        let sent: Vec<usize> = pages(&stream, &HEADER).map(|(i, _)| i).collect();
+        assert_eq!(sent, [0, 1, 2, 3, 4, 5, 7]);
+        assert_eq!(load(&stream).unwrap().0, mem);
+    }
+
+    #[test]
+    fn worst_case_fits_the_declared_size() {
+        let before = memory(1, &[]);
+        let after = memory(2, &[]);
+        let stream = save(&before, &after, &[0; STATE_LEN]);
+        assert_eq!(stream.len(), HEADER.max_stream_size(STATE_LEN));
+        assert_eq!(load(&stream).unwrap().0, after);
+    }
+
+    #[test]
+    fn refuses_another_header() {
+        let stream = save(&memory(1, &[]), &memory(1, &[]), &[0; STATE_LEN]);
+        for at in 0..20 {
+            let mut bad = stream.clone();
+            bad[at] ^= 1;
+            assert_eq!(check(&bad, &HEADER, STATE_LEN), Err(Refused::Header), "byte {at}");
+            assert_eq!(check_prefix(&bad, &HEADER), Err(Refused::Header));
+            // a prefix too short to judge is let through
+            assert_eq!(check_prefix(&bad[..at], &HEADER), Ok(()));
+        }
+    }
+
+    #[test]
+    fn refuses_every_truncation() {
+        let stream = save(&memory(1, &[1, 2, 5]), &memory(3, &[2]), &[0; STATE_LEN]);
+        for len in 0..stream.len() {
+            assert!(check(&stream[..len], &HEADER, STATE_LEN).is_err(), "length {len}");
+        }
+        assert!(check(&stream, &HEADER, STATE_LEN).is_ok());
+    }
+
+    #[test]
+    fn refuses_malformed_records() {
+        let state = [0u8; STATE_LEN];
+        let mem = memory(1, &[]);
+        let good = save(&mem, &mem, &state);
+        let end = good.len() - RECORD_HEAD;
+        let with = |tail: &[u8]| [&good[..end], tail].concat();
+        let page = |index: u32| [&record_head(TAG_PAGE, index)[..], &[0; PAGE_SIZE]].concat();
+        let state_rec =
+            |len: u32| [&record_head(TAG_STATE, len)[..], &vec![0; len as usize]].concat();
+        let end_rec = record_head(TAG_END, 0);
+        let cases: Vec<(Vec<u8>, Refused)> = vec![
+            (with(&[&page(8)[..], &end_rec].concat()), Refused::PageIndex(8)),
+            (
+                with(&[&page(u32::MAX)[..], &end_rec].concat()),
+                Refused::PageIndex(u32::MAX),
+            ),
+            (with(&[&record_head(9, 0)[..], &end_rec].concat()), Refused::Tag(9)),
+            (with(&record_head(TAG_END, 1)), Refused::Tag(TAG_END)),
+            (with(&[&state_rec(STATE_LEN as u32)[..], &end_rec].concat()), Refused::StateCount),
+            (with(&[&end_rec[..], &[0]].concat()), Refused::AfterEnd),
+            (good[..end].to_vec(), Refused::NoEnd),
+            (
+                [&good[..HEADER_SIZE], &end_rec[..]].concat(),
+                Refused::StateCount,
+            ),
+            (
+                [&good[..HEADER_SIZE], &state_rec(3)[..], &end_rec[..]].concat(),
+                Refused::StateLength(3),
+            ),
+            (
+                [&good[..HEADER_SIZE], &record_head(TAG_STATE, u32::MAX)[..]].concat(),
+                Refused::Truncated,
+            ),
+        ];
+        for (stream, why) in cases {
+            assert_eq!(check(&stream, &HEADER, STATE_LEN), Err(why));
+        }
+    }
+}
+
 #[path = "../../../../samples/vfio-mdev/mbochs_model.rs"]
 #[allow(dead_code)]
 mod mbochs_model;
