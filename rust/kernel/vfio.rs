@@ -428,32 +428,64 @@ pub mod migration {
     ///
     /// The stream's memory is reserved when the stream opens, for the most bytes the driver
     /// said a stream of the instance holds ([`crate::mdev::Driver::migration_data_size`]), so
-    /// a driver can write a framebuffer's worth without a second copy of it and no write
-    /// reallocates. A write past that size fails with `ENOSPC`; when the driver's save fails,
-    /// whatever it wrote in that phase is dropped, so the stream only ever holds whole phases.
+    /// a driver can write a framebuffer's worth in place, without a second copy, and no write
+    /// reallocates. A write past that size fails with `ENOSPC`. When the driver's save fails,
+    /// whatever it wrote in that phase is dropped: the stream only ever holds whole phases.
+    /// The phases written before stay readable ([`StreamWriter::stream`]), so a driver can
+    /// send only what changed since.
     pub struct StreamWriter<'a> {
         data: &'a mut VVec<u8>,
+        /// Where this phase began.
+        start: usize,
         limit: usize,
     }
 
     impl<'a> StreamWriter<'a> {
         /// A writer that appends to `data`, up to `limit` bytes in all.
         pub(crate) fn new(data: &'a mut VVec<u8>, limit: usize) -> Self {
-            Self { data, limit }
+            let start = data.len();
+            Self { data, start, limit }
         }
 
-        /// Appends `bytes` to the stream.
+        /// Appends `bytes`.
         pub fn write(&mut self, bytes: &[u8]) -> Result {
-            if bytes.len() > self.room() {
+            self.write_with(bytes.len(), |buf| {
+                buf.copy_from_slice(bytes);
+                Ok(())
+            })
+        }
+
+        /// Appends `len` bytes that `fill` writes in place (they start as zeroes). If `fill`
+        /// fails, they are dropped.
+        pub fn write_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8]) -> Result) -> Result {
+            if len > self.room() {
                 return Err(ENOSPC);
             }
-            self.data.extend_from_slice(bytes, GFP_KERNEL)?;
-            Ok(())
+            let old = self.data.len();
+            // Within the capacity reserved when the stream opened: no reallocation.
+            self.data.extend_with(len, 0, GFP_KERNEL)?;
+            fill(&mut self.data[old..]).inspect_err(|_| self.rewind(old))
         }
 
         /// How many more bytes the stream takes.
         pub fn room(&self) -> usize {
             self.limit.saturating_sub(self.data.len())
+        }
+
+        /// The whole stream so far, the phases before this one included.
+        pub fn stream(&self) -> &[u8] {
+            self.data
+        }
+
+        /// Drops what this phase wrote after the stream was `len` bytes long; the phases
+        /// before it stay.
+        pub fn rewind(&mut self, len: usize) {
+            let len = len.max(self.start);
+            if len < self.data.len() {
+                // SAFETY: `len` is below the length, so within the capacity, and every byte
+                // below it is initialised.
+                unsafe { self.data.set_len(len) };
+            }
         }
     }
 }

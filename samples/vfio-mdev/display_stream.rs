@@ -86,12 +86,12 @@ pub(crate) enum Refused {
     Header,
     /// A record or the header is cut short.
     Truncated,
-    /// A record with an unknown tag.
-    Tag(u32),
+    /// A record with an unknown tag (or an end record with an argument).
+    Tag,
     /// A page record beyond the memory.
-    PageIndex(u32),
+    PageIndex,
     /// A state record of the wrong length.
-    StateLength(u32),
+    StateLength,
     /// No state record, or more than one.
     StateCount,
     /// No end record.
@@ -134,7 +134,7 @@ pub(crate) fn record_at(
             TAG_PAGE => {
                 let index = arg as usize;
                 if index >= pages {
-                    return Err(Refused::PageIndex(arg));
+                    return Err(Refused::PageIndex);
                 }
                 let page = body.get(..PAGE_SIZE).ok_or(Refused::Truncated)?;
                 (Record::Page(index, page), PAGE_SIZE)
@@ -144,7 +144,7 @@ pub(crate) fn record_at(
                 (Record::State(state), arg as usize)
             }
             TAG_END if arg == 0 => (Record::End, 0),
-            _ => return Err(Refused::Tag(tag)),
+            _ => return Err(Refused::Tag),
         };
         Ok((record, at + RECORD_HEAD + len))
     };
@@ -177,9 +177,7 @@ pub(crate) fn check<'a>(
         let (record, next) = record?;
         match record {
             Record::Page(..) => {}
-            Record::State(s) if s.len() != state_len => {
-                return Err(Refused::StateLength(s.len() as u32))
-            }
+            Record::State(s) if s.len() != state_len => return Err(Refused::StateLength),
             Record::State(_) if state.is_some() => return Err(Refused::StateCount),
             Record::State(s) => state = Some(s),
             Record::End if next != data.len() => return Err(Refused::AfterEnd),

@@ -14,6 +14,10 @@
 //! 9-region device), a cursor query answers "no such plane" (upstream: the primary plane),
 //! interrupt info has no flags (upstream echoes the caller's), and the device reports the
 //! RESET it supports.
+//!
+//! Unlike upstream's, it migrates (STOP_COPY, P2P, PRE_COPY): the configuration space and the
+//! framebuffer, in the display samples' stream format (`display_stream.rs`), the framebuffer
+//! sent while the device runs and what changed since sent again when it stops.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::{
@@ -24,9 +28,13 @@ use kernel::{
     prelude::*,
     str::{CStr, CString},
     sync::Mutex,
-    vfio::{self, pci},
+    vfio::{self, migration, pci},
 };
 
+#[path = "display_sink.rs"]
+mod display_sink;
+#[path = "display_stream.rs"]
+mod display_stream;
 #[path = "mdpy_model.rs"]
 mod model;
 #[path = "pci_config.rs"]
@@ -46,6 +54,12 @@ module! {
 /// Instances all types share, as upstream's default `count`.
 const MAX_INSTANCES: usize = 4;
 
+/// The migration stream's magic and version (the layout is `display_stream.rs`'s).
+const STREAM_MAGIC: [u8; 8] = *b"MDPYRS01";
+const STREAM_VERSION: u32 = 1;
+/// The device state a stream carries: the configuration space.
+const STATE_LEN: usize = pci_config::SIZE;
+
 /// The parent's data: how many instances exist.
 struct Mdpy {
     instances: AtomicUsize,
@@ -54,6 +68,7 @@ struct Mdpy {
 /// One display.
 #[pin_data]
 struct Display {
+    type_index: usize,
     mode: &'static Mode,
     /// The primary plane: fixed by the mode, so worked out once.
     plane: vfio::GfxPlane,
@@ -63,6 +78,22 @@ struct Display {
 }
 
 impl Display {
+    /// The header of the instance's migration streams.
+    fn stream_header(&self) -> display_stream::Header {
+        display_stream::Header {
+            magic: STREAM_MAGIC,
+            version: STREAM_VERSION,
+            type_index: self.type_index as u32,
+            memory_size: self.framebuffer.len() as u32,
+        }
+    }
+
+    /// Copies page `index` of the framebuffer to `buf`.
+    fn read_page(&self, index: usize, buf: &mut [u8]) -> Result {
+        self.framebuffer
+            .read(index * display_stream::PAGE_SIZE, buf)
+    }
+
     /// Paints the gray gradient of the reset picture over the visible lines.
     fn paint_gradient(&self) -> Result {
         let stride = self.mode.stride() as usize;
@@ -131,6 +162,11 @@ impl mdev::Driver for Mdpy {
     const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));
     const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[c_str!("resolution")];
     const GFX_PLANE_TYPE: Option<vfio::GfxPlaneType> = Some(vfio::GfxPlaneType::Region);
+    const MIGRATION_FLAGS: u32 = migration::STOP_COPY | migration::P2P | migration::PRE_COPY;
+    const MIGRATION_STREAM: Option<mdev::MigrationStream> = Some(mdev::MigrationStream {
+        name: c_str!("mdpy_rs"),
+        version: STREAM_VERSION,
+    });
 
     fn available_instances(&self, _type_index: usize) -> usize {
         MAX_INSTANCES.saturating_sub(self.instances.load(Ordering::Relaxed))
@@ -155,6 +191,7 @@ impl mdev::Driver for Mdpy {
         let display = VmallocUser::new(mode.framebuffer_size() as usize).and_then(|framebuffer| {
             KBox::pin_init(
                 pin_init!(Display {
+                    type_index,
                     mode,
                     plane: vfio::GfxPlane {
                         drm_format: model::FORMAT_XRGB8888,
@@ -273,6 +310,48 @@ impl mdev::Driver for Mdpy {
         display
             .framebuffer
             .fill(picture, display.framebuffer.len() - picture, 0)
+    }
+
+    fn migration_data_size(&self, _mdev: &Device, display: Pin<&Display>) -> usize {
+        display.stream_header().max_stream_size(STATE_LEN)
+    }
+
+    fn save_state(
+        &self,
+        _mdev: &Device,
+        display: Pin<&Display>,
+        phase: migration::SavePhase,
+        out: &mut migration::StreamWriter<'_>,
+    ) -> Result {
+        let header = display.stream_header();
+        let read = |index: usize, buf: &mut [u8]| display.read_page(index, buf);
+        match phase {
+            migration::SavePhase::Initial => display_stream::save_initial(out, &header, read),
+            migration::SavePhase::StopCopy => {
+                let config = *display.config.lock().bytes();
+                display_stream::save_final(out, &header, &config, read)
+            }
+        }
+    }
+
+    fn check_state(&self, _mdev: &Device, display: Pin<&Display>, data: &[u8]) -> Result {
+        display_stream::check_prefix(data, &display.stream_header()).map_err(|_| EINVAL)
+    }
+
+    fn load_state(&self, _mdev: &Device, display: Pin<&Display>, data: &[u8]) -> Result {
+        let header = display.stream_header();
+        let state = display_stream::check(data, &header, STATE_LEN).map_err(|_| EINVAL)?;
+        let mut config = display.mode.config();
+        config.restore(state).map_err(|_| EINVAL)?;
+        // Nothing is changed before the whole stream was found good.
+        display.framebuffer.fill(0, display.framebuffer.len(), 0)?;
+        for (index, page) in display_stream::pages(data, &header) {
+            display
+                .framebuffer
+                .write(index * display_stream::PAGE_SIZE, page)?;
+        }
+        *display.config.lock() = config;
+        Ok(())
     }
 
     fn query_gfx_plane(

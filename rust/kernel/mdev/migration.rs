@@ -268,13 +268,11 @@ fn append(file: &DataFile, phase: SavePhase) -> Result {
     {
         let mut stream = file.stream.lock();
         let vendor = stream.vendor.ok_or(ENODEV)?;
-        let old = stream.data.len();
         let mut out = StreamWriter::new(&mut stream.data, file.limit);
         // SAFETY: The file is enabled, so the instance is bound.
         if let Err(e) = unsafe { vendor.save(phase, &mut out) } {
             // The stream holds whole phases only.
-            // SAFETY: `old` is at most the length, and bytes need no dropping.
-            unsafe { stream.data.set_len(old) };
+            out.rewind(0);
             return Err(e);
         }
         stream.complete = phase == SavePhase::StopCopy;
