@@ -25,6 +25,7 @@ samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 	      src/mdev-rs/samples/vfio-mdev/mbochs_rs.ko"
 tests_rust="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
 	    mdev_lifecycle_test mdev_minimal_test mtty_migration_test
+	    display_migration_test
 	    mdev_race_test mdpy_test mbochs_test mdev_caps_test mdev_fuzz_test.sh
 	    mdev_failnth_test mdev_soak_test.sh
 	    mdev_qemu_test.sh"

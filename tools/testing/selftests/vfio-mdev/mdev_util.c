@@ -465,6 +465,45 @@ int mig_resume(int fd, const uint8_t *data, size_t len)
 	return err;
 }
 
+int mig_get_state(int fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state s;
+	} buf = {
+		.f = {
+			.argsz = sizeof(buf),
+			.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+		},
+	};
+
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
+		return -errno;
+	return buf.s.device_state;
+}
+
+ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < size && (n = read(dfd, buf + got, size - got)) > 0)
+		got += n;
+	if (got == size)
+		n = read(dfd, buf, 0);
+	*end = n < 0 ? errno : 0;
+	return got;
+}
+
+ssize_t mig_read_all(int dfd, uint8_t *buf, size_t size)
+{
+	int end;
+	ssize_t got = mig_read_stream(dfd, buf, size, &end);
+
+	return end ? -end : got;
+}
+
 int query_plane(int fd, uint32_t flags, uint32_t plane_type,
 		struct vfio_device_gfx_plane_info *plane)
 {

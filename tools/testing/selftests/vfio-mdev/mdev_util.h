@@ -129,6 +129,15 @@ int bochs_set_mode_bar2(int fd, unsigned int width, unsigned int height);
 int mig_set_state(int fd, uint32_t state, int *data_fd);
 /* @fd: STOP, RESUMING, write @data, STOP, RUNNING; 0 or -errno */
 int mig_resume(int fd, const uint8_t *data, size_t len);
+/* @fd's migration state (VFIO_DEVICE_STATE_*), or -errno */
+int mig_get_state(int fd);
+/* Reads data fd @dfd until its end into @buf: the length, or -errno. */
+ssize_t mig_read_all(int dfd, uint8_t *buf, size_t size);
+/*
+ * Reads data fd @dfd until it has nothing more for now: the length read,
+ * and in *@end what stopped it (0 at the end of the stream, else an errno).
+ */
+ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end);
 /* The first 4 bytes of config space (vendor and device id); 0 or -errno. */
 int read_pci_ids(int fd, uint32_t *ids);
 /* read_pci_ids() of a fresh instance of @type (with_fresh_instance()). */

@@ -78,41 +78,6 @@ static int feature(int fd, uint32_t flags, void *data, size_t len)
 	return 0;
 }
 
-static int get_state(int fd)
-{
-	struct vfio_device_feature_mig_state s = {};
-	int err = feature(fd, VFIO_DEVICE_FEATURE_GET |
-			  VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, &s, sizeof(s));
-
-	return err ? err : (int)s.device_state;
-}
-
-/* Read a data fd until EOF into @buf; returns the length or -errno. */
-static ssize_t read_all(int fd, uint8_t *buf, size_t size)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf + got, size - got)) > 0)
-		got += n;
-	return n < 0 ? -errno : (ssize_t)got;
-}
-
-/*
- * Read a data fd until it has nothing more for now; returns the length read
- * and leaves in *end what stopped it: 0 (the end of the stream) or an errno.
- */
-static ssize_t read_stream(int fd, uint8_t *buf, size_t size, int *end)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf + got, size - got)) > 0)
-		got += n;
-	*end = n < 0 ? errno : 0;
-	return got;
-}
-
 /* Put recognisable state on both ports of @m. */
 static void dirty_ports(int fd)
 {
@@ -150,7 +115,7 @@ TEST_F(mig, capabilities)
 			     VFIO_DEVICE_FEATURE_MIGRATION, &flags, 8));
 	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 		  VFIO_MIGRATION_PRE_COPY, flags);
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->src.vd.device));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->src.vd.device));
 	ASSERT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
 			     VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8));
 	EXPECT_LT(0, size);
@@ -166,12 +131,12 @@ TEST_F(mig, state_machine_arcs)
 
 	/* arcs that open no data fd */
 	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING_P2P, NULL));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, get_state(fd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING_P2P, mig_get_state(fd));
 	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_EQ(0, mig_set_state(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
 	/* an invalid state is refused and changes nothing */
 	EXPECT_EQ(-EINVAL, mig_set_state(fd, 99, NULL));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(fd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(fd));
 	/* the device works in RUNNING */
 	bar_write8(fd, 0, UART_TX, 'k');
 	EXPECT_EQ('k', bar_read8(fd, 0, UART_RX));
@@ -187,15 +152,15 @@ TEST_F(mig, stop_copy_then_resume)
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
 				   VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
-	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, get_state(self->src.vd.device));
-	len = read_all(dfd, data, sizeof(data));
+	EXPECT_EQ(VFIO_DEVICE_STATE_STOP_COPY, mig_get_state(self->src.vd.device));
+	len = mig_read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(0, len);
 	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
 				   VFIO_DEVICE_STATE_STOP, NULL));
 
 	ASSERT_EQ(0, mig_resume(self->dst.vd.device, data, len));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->dst.vd.device));
 	check_ports(_metadata, self->dst.vd.device);
 }
 
@@ -213,7 +178,7 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.dirty_bytes);
 	/* how the pre-copy data ends is pre_copy_end_of_data's business */
-	len = read_stream(dfd, data, sizeof(data), &end);
+	len = mig_read_stream(dfd, data, sizeof(data), &end);
 	EXPECT_EQ((ssize_t)info.initial_bytes, len);
 	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(0, info.initial_bytes);
@@ -226,7 +191,7 @@ TEST_F(mig, pre_copy_then_stop_copy)
 	/* PRECOPY_INFO only works in the pre-copy states */
 	EXPECT_EQ(-1, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
-	more = read_all(dfd, data + len, sizeof(data) - len);
+	more = mig_read_all(dfd, data + len, sizeof(data) - len);
 	close(dfd);
 	ASSERT_LT(0, more);
 	EXPECT_EQ(0, mig_set_state(self->src.vd.device,
@@ -256,7 +221,7 @@ TEST_F(mig, pre_copy_end_of_data)
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
 				   VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_LE(0, dfd);
-	len = read_stream(dfd, data, sizeof(data), &end);
+	len = mig_read_stream(dfd, data, sizeof(data), &end);
 	EXPECT_LT(0, len);
 	EXPECT_EQ(ENOMSG, end);
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
@@ -268,7 +233,7 @@ TEST_F(mig, pre_copy_end_of_data)
 	p = (struct pollfd){ .fd = dfd, .events = POLLIN };
 	EXPECT_EQ(1, poll(&p, 1, 1000));
 	EXPECT_TRUE(p.revents & POLLIN);
-	more = read_stream(dfd, data + len, sizeof(data) - len, &end);
+	more = mig_read_stream(dfd, data + len, sizeof(data) - len, &end);
 	EXPECT_LT(0, more);
 	EXPECT_EQ(0, end);
 	/* at the end of a complete stream, it stays readable (EOF) */
@@ -293,7 +258,7 @@ TEST_F(mig, corrupted_stream_rejected)
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
 				   VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
-	len = read_all(dfd, data, sizeof(data));
+	len = mig_read_all(dfd, data, sizeof(data));
 	close(dfd);
 	ASSERT_LT(8, len);
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP,
@@ -317,7 +282,7 @@ TEST_F(mig, corrupted_stream_rejected)
 	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
 
 	/* reset brings the device back to RUNNING, working */
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(self->dst.vd.device));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->dst.vd.device));
 	bar_write8(self->dst.vd.device, 0, UART_TX, 'q');
 	EXPECT_EQ('q', bar_read8(self->dst.vd.device, 0, UART_RX));
 	/* and the intact stream still resumes */
@@ -422,7 +387,7 @@ TEST_F_TIMEOUT(mig, set_state_races_reset, 120)
 	EXPECT_LT(0, r.resets);
 	/* the device still works */
 	ASSERT_EQ(0, ioctl(r.fd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, get_state(r.fd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(r.fd));
 	bar_write8(r.fd, 0, UART_TX, 'z');
 	EXPECT_EQ('z', bar_read8(r.fd, 0, UART_RX));
 }

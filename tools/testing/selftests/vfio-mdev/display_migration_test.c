@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Live migration of the Rust display samples (mdpy_rs; upstream's mdpy has
+ * none): a picture drawn through the framebuffer mapping of one mdpy-vga
+ * instance and a configuration-space write move to another, directly in
+ * STOP_COPY and in PRE_COPY, where the stop-copy part must carry only the
+ * pages that changed after the pre-copy part was read. A corrupted stream,
+ * or one of another type, is refused (EINVAL) without touching the
+ * resuming device's picture.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/pci_regs.h>
+
+#include "../kselftest_harness.h"
+#include "mdev_util.h"
+
+#define TYPE		"mdpy-vga"
+#define OTHER_TYPE	"mdpy-xga"
+#define PAGE		4096
+/* the display stream's layout (samples/vfio-mdev/display_stream.rs) */
+#define HEADER_SIZE	24
+#define RECORD_HEAD	8
+#define STATE_LEN	256
+#define FLAGS		(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
+			 VFIO_MIGRATION_PRE_COPY)
+
+struct display {
+	char uuid[UUID_STR_LEN + 1];
+	struct vfio_dev vd;
+	struct vfio_region_info bar0;
+	uint8_t *map;
+};
+
+FIXTURE(dm) {
+	struct display src, dst;
+	uint8_t *stream, *picture;
+	size_t max;
+	pid_t owner;
+};
+
+static int display_open(struct display *d, const char *type)
+{
+	int err;
+
+	uuid_gen(d->uuid);
+	err = mdev_create(type, d->uuid);
+	if (!err)
+		err = vfio_open_mdev(d->uuid, &d->vd);
+	if (!err)
+		err = region_info(d->vd.device, VFIO_PCI_BAR0_REGION_INDEX,
+				  &d->bar0);
+	if (err)
+		return err;
+	d->map = mmap(NULL, d->bar0.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      d->vd.device, d->bar0.offset);
+	return d->map == MAP_FAILED ? -errno : 0;
+}
+
+static void display_close(struct display *d)
+{
+	if (d->map && d->map != MAP_FAILED)
+		munmap(d->map, d->bar0.size);
+	vfio_close_mdev(&d->vd);
+}
+
+FIXTURE_SETUP(dm)
+{
+	self->owner = getpid();
+	ASSERT_EQ(0, display_open(&self->src, TYPE));
+	ASSERT_EQ(0, display_open(&self->dst, TYPE));
+	/* every page in both phases, the state and the end */
+	self->max = HEADER_SIZE + 2 * self->src.bar0.size / PAGE *
+		    (RECORD_HEAD + PAGE) + 2 * RECORD_HEAD + STATE_LEN;
+	self->stream = malloc(self->max + PAGE);
+	self->picture = malloc(self->src.bar0.size);
+	ASSERT_TRUE(self->stream && self->picture);
+}
+
+/* See mdev_vfio_test.c: the 6.12 harness may run this in the test process. */
+FIXTURE_TEARDOWN_PARENT(dm)
+{
+	if (getpid() == self->owner) {
+		display_close(&self->src);
+		display_close(&self->dst);
+		free(self->stream);
+		free(self->picture);
+	}
+	mdev_remove(self->src.uuid);
+	mdev_remove(self->dst.uuid);
+}
+
+/* Draws a picture that differs on every page and with every @seed. */
+static void draw(struct display *d, unsigned int seed)
+{
+	uint32_t *px = (uint32_t *)d->map;
+	size_t i;
+
+	for (i = 0; i < d->bar0.size / 4; i++)
+		px[i] = (i * 2654435761u) ^ (seed * 0x01010101u);
+}
+
+/* The framebuffer as pread sees it, into @buf; 0 or -errno. */
+static int read_fb(struct display *d, uint8_t *buf)
+{
+	size_t off;
+	ssize_t n;
+
+	for (off = 0; off < d->bar0.size; off += n) {
+		n = info_pread(d->vd.device, &d->bar0, off, buf + off, 65536);
+		if (n <= 0)
+			return n < 0 ? n : -EIO;
+	}
+	return 0;
+}
+
+/* Whether @d's framebuffer holds @picture. */
+static bool shows(struct display *d, const uint8_t *picture)
+{
+	uint8_t *now = malloc(d->bar0.size);
+	bool same = now && !read_fb(d, now) &&
+		    !memcmp(now, picture, d->bar0.size);
+
+	free(now);
+	return same;
+}
+
+/* Saves @d in STOP_COPY into @buf (room @size) and stops it: length or -errno. */
+static ssize_t save_stopped(struct display *d, uint8_t *buf, size_t size)
+{
+	ssize_t len;
+	int dfd, err;
+
+	err = mig_set_state(d->vd.device, VFIO_DEVICE_STATE_STOP_COPY, &dfd);
+	if (err)
+		return err;
+	if (dfd < 0)
+		return -EPROTO;
+	len = mig_read_all(dfd, buf, size);
+	close(dfd);
+	err = mig_set_state(d->vd.device, VFIO_DEVICE_STATE_STOP, NULL);
+	return err ? err : len;
+}
+
+TEST_F(dm, capabilities)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_migration m;
+	} buf = {
+		.f = {
+			.argsz = sizeof(buf),
+			.flags = VFIO_DEVICE_FEATURE_GET |
+				 VFIO_DEVICE_FEATURE_MIGRATION,
+		},
+	};
+
+	ASSERT_EQ(0, ioctl(self->src.vd.device, VFIO_DEVICE_FEATURE, &buf));
+	EXPECT_EQ(FLAGS, buf.m.flags);
+}
+
+TEST_F(dm, picture_moves_in_stop_copy)
+{
+	ssize_t len;
+
+	draw(&self->src, 1);
+	cfg_write32(self->src.vd.device, PCI_COMMAND, PCI_COMMAND_MEMORY);
+	ASSERT_EQ(0, read_fb(&self->src, self->picture));
+	len = save_stopped(&self->src, self->stream, self->max);
+	ASSERT_LT(HEADER_SIZE, len);
+	ASSERT_GE(self->max, len);
+
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, self->stream, len));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->dst.vd.device));
+	EXPECT_TRUE(shows(&self->dst, self->picture));
+	/* through the mapping the VMM already had, too */
+	EXPECT_EQ(0, memcmp(self->dst.map, self->picture, self->dst.bar0.size));
+	EXPECT_EQ(PCI_COMMAND_MEMORY,
+		  cfg_read16(self->dst.vd.device, PCI_COMMAND));
+}
+
+/*
+ * The pre-copy part carries the picture; the stop-copy part the state, the
+ * three pages drawn on after the pre-copy part was read, and the end.
+ */
+TEST_F(dm, pre_copy_resends_what_changed)
+{
+	struct vfio_precopy_info info = { .argsz = sizeof(info) };
+	ssize_t len, more;
+	int dfd, end;
+
+	draw(&self->src, 2);
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	len = mig_read_stream(dfd, self->stream, self->max, &end);
+	EXPECT_EQ(ENOMSG, end);
+	EXPECT_EQ((ssize_t)info.initial_bytes, len);
+	/* the device still runs: the guest draws on three pages */
+	self->src.map[5] ^= 0xff;
+	self->src.map[7 * PAGE + 100] ^= 0xff;
+	self->src.map[self->src.bar0.size - 1] ^= 0xff;
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
+				   VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	more = mig_read_stream(dfd, self->stream + len, self->max - len, &end);
+	close(dfd);
+	EXPECT_EQ(0, end);
+	EXPECT_EQ(RECORD_HEAD + STATE_LEN + 3 * (RECORD_HEAD + PAGE) +
+		  RECORD_HEAD, more);
+	ASSERT_EQ(0, read_fb(&self->src, self->picture));
+	ASSERT_EQ(0, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP,
+				   NULL));
+
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, self->stream, len + more));
+	EXPECT_TRUE(shows(&self->dst, self->picture));
+}
+
+/*
+ * Each corruption is refused with EINVAL, and the resuming device's picture
+ * is untouched; the intact stream then resumes.
+ */
+TEST_F(dm, corrupted_stream_refused)
+{
+	uint8_t *bad = malloc(self->max + PAGE);
+	uint8_t *mine = malloc(self->dst.bar0.size);
+	ssize_t len;
+	int i;
+
+	ASSERT_TRUE(bad && mine);
+	draw(&self->src, 3);
+	ASSERT_EQ(0, read_fb(&self->src, self->picture));
+	len = save_stopped(&self->src, self->stream, self->max);
+	ASSERT_LT(HEADER_SIZE + RECORD_HEAD, len);
+
+	for (i = 0; i < 5; i++) {
+		size_t blen = len;
+
+		draw(&self->dst, 4);
+		ASSERT_EQ(0, read_fb(&self->dst, mine));
+		memcpy(bad, self->stream, len);
+		switch (i) {
+		case 0:	/* magic */
+			bad[0] ^= 0xff;
+			break;
+		case 1:	/* version */
+			bad[8] ^= 0x40;
+			break;
+		case 2:	/* the first record: a page beyond the memory */
+			memset(bad + HEADER_SIZE + 4, 0xff, 4);
+			break;
+		case 3:	/* no end */
+			blen = len - 1;
+			break;
+		case 4:	/* bytes after the end */
+			memset(bad + len, 0, RECORD_HEAD);
+			blen = len + RECORD_HEAD;
+			break;
+		}
+		EXPECT_EQ(-EINVAL, mig_resume(self->dst.vd.device, bad, blen))
+			TH_LOG("corruption %d", i);
+		EXPECT_TRUE(shows(&self->dst, mine)) TH_LOG("corruption %d", i);
+		ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+		EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING,
+			  mig_get_state(self->dst.vd.device));
+	}
+	ASSERT_EQ(0, mig_resume(self->dst.vd.device, self->stream, len));
+	EXPECT_TRUE(shows(&self->dst, self->picture));
+	free(bad);
+	free(mine);
+}
+
+/* A stream of mdpy-vga does not resume into mdpy-xga. */
+TEST_F(dm, other_type_refused)
+{
+	struct display other = {};
+	ssize_t len;
+
+	draw(&self->src, 5);
+	len = save_stopped(&self->src, self->stream, self->max);
+	ASSERT_LT(HEADER_SIZE, len);
+	ASSERT_EQ(0, display_open(&other, OTHER_TYPE));
+	EXPECT_EQ(-EINVAL, mig_resume(other.vd.device, self->stream, len));
+	display_close(&other);
+	EXPECT_EQ(0, mdev_remove(other.uuid));
+}
+
+TEST_HARNESS_MAIN
