@@ -82,7 +82,7 @@ stack_tests() {
 	for t in ${!samples}; do
 		[ -n "$mixed" ] && [[ " $tests_unmixed " == *" $t "* ]] && continue
 		if [ $# -gt 0 ]; then
-			[[ " $* " == *" $t "* ]] && echo "$t"
+			if [[ " $* " == *" $t "* ]]; then echo "$t"; fi
 		elif [ -n "${CHECK_FULL:-}" ] ||
 		     [[ " $tests_full_only " != *" $stack:$t "* ]]; then
 			echo "$t"
