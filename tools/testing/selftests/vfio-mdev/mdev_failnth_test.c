@@ -13,7 +13,7 @@
  * Paths: create (the sysfs write, with the vfio_mdev probe under it), open
  * (GET_DEVICE_FD: the vendor's open_device), region reads and writes,
  * mmap and the first touch of a page (display samples), plane queries and
- * dma-buf exports (mbochs), migration save and resume (mtty), and the
+ * dma-buf exports (mbochs), migration save and resume (mtty, mdpy), and the
  * vendor module's load (its parent registration).
  *
  * The test kernel must let the injection hit sleeping and order-0
@@ -262,7 +262,7 @@ FIXTURE_VARIANT_ADD(inject, minimal) {
 FIXTURE_VARIANT_ADD(inject, mdpy) {
 	.type = "mdpy-vga", .module_env = "MDEV_MDPY_MODULE",
 	.module = "mdpy_rs", .mmap_region = VFIO_PCI_BAR0_REGION_INDEX,
-	.plane = true,
+	.plane = true, .migration = true,
 };
 
 FIXTURE_VARIANT_ADD(inject, mbochs) {
@@ -630,9 +630,12 @@ TEST_F(inject, dmabuf_export)
 
 /* -- migration ------------------------------------------------------------- */
 
+/* room for the largest stream here: mdpy-vga's, its framebuffer twice */
+#define MIG_STREAM_MAX	(4 << 20)
+
 struct mig_ctx {
 	int fd;
-	uint8_t stream[8192];
+	uint8_t *stream;	/* MIG_STREAM_MAX bytes */
 	ssize_t len;
 };
 
@@ -652,7 +655,7 @@ static int save_run(void *p)
 		return err;
 	c->len = 0;
 	while ((n = read(dfd, c->stream + c->len,
-			 sizeof(c->stream) - c->len)) > 0)
+			 MIG_STREAM_MAX - c->len)) > 0)
 		c->len += n;
 	if (n < 0)
 		err = -errno;
@@ -691,9 +694,12 @@ TEST_F_TIMEOUT(inject, migration, 120)
 
 	if (!variant->migration)
 		SKIP(return, "no migration");
+	c.stream = malloc(MIG_STREAM_MAX);
+	ASSERT_NE(NULL, c.stream);
 	ASSERT_LE(0, inject_each(_metadata, &save));
 	ASSERT_LT(0, c.len);
 	ASSERT_LE(0, inject_each(_metadata, &resume));
+	free(c.stream);
 }
 
 /* -- the vendor module's load ------------------------------------------------ */
