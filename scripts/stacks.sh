@@ -17,7 +17,7 @@ samples_c="obj/samples/vfio-mdev/mtty.ko obj/samples/vfio-mdev/mdpy.ko
 	   obj/samples/vfio-mdev/mbochs.ko"
 tests_c="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
 	 mdev_lifecycle_test mtty_migration_test mdev_race_test mdpy_test
-	 mbochs_test mdev_caps_test mdev_qemu_test.sh"
+	 mbochs_test mdev_caps_test mdev_mdevctl_test.sh mdev_qemu_test.sh"
 samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 	      src/mdev-rs/samples/vfio-mdev/mtty_rs.ko
 	      src/mdev-rs/samples/vfio-mdev/mdev_minimal.ko
@@ -26,7 +26,8 @@ samples_rust="src/mdev-rs/drivers/vfio/mdev/vfio_mdev.ko
 tests_rust="mdev_sysfs_test mdev_sysfs_mdpy_test mdev_vfio_test mtty_test
 	    mdev_lifecycle_test mdev_minimal_test mtty_migration_test
 	    display_migration_test
-	    mdev_race_test mdpy_test mbochs_test mdev_caps_test mdev_fuzz_test.sh
+	    mdev_race_test mdpy_test mbochs_test mdev_caps_test
+	    mdev_mdevctl_test.sh mdev_fuzz_test.sh
 	    mdev_failnth_test mdev_soak_test.sh
 	    mdev_qemu_test.sh"
 
