@@ -20,14 +20,14 @@
 #include "../kselftest_harness.h"
 #include "mdev_util.h"
 
-#define TYPE		"mdpy-vga"
-#define OTHER_TYPE	"mdpy-xga"
-#define PAGE		4096
+#define VGA_TYPE	"mdpy-vga"
+#define XGA_TYPE	"mdpy-xga"
+#define FB_PAGE		4096
 /* the display stream's layout (samples/vfio-mdev/display_stream.rs) */
 #define HEADER_SIZE	24
 #define RECORD_HEAD	8
 #define STATE_LEN	256
-#define FLAGS		(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
+#define MIG_FLAGS	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
 			 VFIO_MIGRATION_PRE_COPY)
 
 struct display {
@@ -44,24 +44,6 @@ FIXTURE(dm) {
 	pid_t owner;
 };
 
-static int display_open(struct display *d, const char *type)
-{
-	int err;
-
-	uuid_gen(d->uuid);
-	err = mdev_create(type, d->uuid);
-	if (!err)
-		err = vfio_open_mdev(d->uuid, &d->vd);
-	if (!err)
-		err = region_info(d->vd.device, VFIO_PCI_BAR0_REGION_INDEX,
-				  &d->bar0);
-	if (err)
-		return err;
-	d->map = mmap(NULL, d->bar0.size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      d->vd.device, d->bar0.offset);
-	return d->map == MAP_FAILED ? -errno : 0;
-}
-
 static void display_close(struct display *d)
 {
 	if (d->map && d->map != MAP_FAILED)
@@ -69,15 +51,51 @@ static void display_close(struct display *d)
 	vfio_close_mdev(&d->vd);
 }
 
+/* Makes, opens and maps an instance of @type; on failure leaves none. */
+static int display_open(struct display *d, const char *type)
+{
+	int err;
+
+	uuid_gen(d->uuid);
+	err = mdev_create(type, d->uuid);
+	if (err)
+		return err;
+	err = vfio_open_mdev(d->uuid, &d->vd);
+	if (err) {
+		mdev_remove(d->uuid);
+		return err;
+	}
+	err = region_info(d->vd.device, VFIO_PCI_BAR0_REGION_INDEX, &d->bar0);
+	if (!err) {
+		d->map = mmap(NULL, d->bar0.size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, d->vd.device, d->bar0.offset);
+		if (d->map == MAP_FAILED)
+			err = -errno;
+	}
+	if (err) {
+		display_close(d);
+		mdev_remove(d->uuid);
+	}
+	return err;
+}
+
 FIXTURE_SETUP(dm)
 {
+	int err;
+
 	self->owner = getpid();
-	ASSERT_EQ(0, display_open(&self->src, TYPE));
-	ASSERT_EQ(0, display_open(&self->dst, TYPE));
+	/* a failed setup has no teardown: it leaves no instance behind */
+	ASSERT_EQ(0, display_open(&self->src, VGA_TYPE));
+	err = display_open(&self->dst, VGA_TYPE);
+	if (err) {
+		display_close(&self->src);
+		mdev_remove(self->src.uuid);
+	}
+	ASSERT_EQ(0, err);
 	/* every page in both phases, the state and the end */
-	self->max = HEADER_SIZE + 2 * self->src.bar0.size / PAGE *
-		    (RECORD_HEAD + PAGE) + 2 * RECORD_HEAD + STATE_LEN;
-	self->stream = malloc(self->max + PAGE);
+	self->max = HEADER_SIZE + 2 * self->src.bar0.size / FB_PAGE *
+		    (RECORD_HEAD + FB_PAGE) + 2 * RECORD_HEAD + STATE_LEN;
+	self->stream = malloc(self->max + FB_PAGE);
 	self->picture = malloc(self->src.bar0.size);
 	ASSERT_TRUE(self->stream && self->picture);
 }
@@ -161,7 +179,7 @@ TEST_F(dm, capabilities)
 	};
 
 	ASSERT_EQ(0, ioctl(self->src.vd.device, VFIO_DEVICE_FEATURE, &buf));
-	EXPECT_EQ(FLAGS, buf.m.flags);
+	EXPECT_EQ(MIG_FLAGS, buf.m.flags);
 }
 
 TEST_F(dm, picture_moves_in_stop_copy)
@@ -185,8 +203,9 @@ TEST_F(dm, picture_moves_in_stop_copy)
 }
 
 /*
- * The pre-copy part carries the picture; the stop-copy part the state, the
- * three pages drawn on after the pre-copy part was read, and the end.
+ * The pre-copy part carries the picture; the stop-copy part the state (a
+ * configuration-space write made while pre-copying), the three pages drawn
+ * on after the pre-copy part was read, and the end.
  */
 TEST_F(dm, pre_copy_resends_what_changed)
 {
@@ -202,23 +221,32 @@ TEST_F(dm, pre_copy_resends_what_changed)
 	len = mig_read_stream(dfd, self->stream, self->max, &end);
 	EXPECT_EQ(ENOMSG, end);
 	EXPECT_EQ((ssize_t)info.initial_bytes, len);
+	/* all of it read: nothing of the initial part is left */
+	ASSERT_EQ(0, ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, &info));
+	EXPECT_EQ(0, info.initial_bytes);
 	/* the device still runs: the guest draws on three pages */
 	self->src.map[5] ^= 0xff;
-	self->src.map[7 * PAGE + 100] ^= 0xff;
+	self->src.map[7 * FB_PAGE + 100] ^= 0xff;
 	self->src.map[self->src.bar0.size - 1] ^= 0xff;
+	/* and the VMM writes configuration space */
+	cfg_write32(self->src.vd.device, PCI_COMMAND, PCI_COMMAND_MEMORY);
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device,
 				   VFIO_DEVICE_STATE_STOP_COPY, NULL));
 	more = mig_read_stream(dfd, self->stream + len, self->max - len, &end);
 	close(dfd);
 	EXPECT_EQ(0, end);
-	EXPECT_EQ(RECORD_HEAD + STATE_LEN + 3 * (RECORD_HEAD + PAGE) +
+	EXPECT_EQ(RECORD_HEAD + STATE_LEN + 3 * (RECORD_HEAD + FB_PAGE) +
 		  RECORD_HEAD, more);
 	ASSERT_EQ(0, read_fb(&self->src, self->picture));
+	ASSERT_EQ(PCI_COMMAND_MEMORY,
+		  cfg_read16(self->src.vd.device, PCI_COMMAND));
 	ASSERT_EQ(0, mig_set_state(self->src.vd.device, VFIO_DEVICE_STATE_STOP,
 				   NULL));
 
 	ASSERT_EQ(0, mig_resume(self->dst.vd.device, self->stream, len + more));
 	EXPECT_TRUE(shows(&self->dst, self->picture));
+	EXPECT_EQ(PCI_COMMAND_MEMORY,
+		  cfg_read16(self->dst.vd.device, PCI_COMMAND));
 }
 
 /*
@@ -227,7 +255,7 @@ TEST_F(dm, pre_copy_resends_what_changed)
  */
 TEST_F(dm, corrupted_stream_refused)
 {
-	uint8_t *bad = malloc(self->max + PAGE);
+	uint8_t *bad = malloc(self->max + FB_PAGE);
 	uint8_t *mine = malloc(self->dst.bar0.size);
 	ssize_t len;
 	int i;
@@ -238,7 +266,7 @@ TEST_F(dm, corrupted_stream_refused)
 	len = save_stopped(&self->src, self->stream, self->max);
 	ASSERT_LT(HEADER_SIZE + RECORD_HEAD, len);
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 6; i++) {
 		size_t blen = len;
 
 		draw(&self->dst, 4);
@@ -254,10 +282,13 @@ TEST_F(dm, corrupted_stream_refused)
 		case 2:	/* the first record: a page beyond the memory */
 			memset(bad + HEADER_SIZE + 4, 0xff, 4);
 			break;
-		case 3:	/* no end */
+		case 3:	/* an end record cut short */
 			blen = len - 1;
 			break;
-		case 4:	/* bytes after the end */
+		case 4:	/* no end record */
+			blen = len - RECORD_HEAD;
+			break;
+		case 5:	/* bytes after the end */
 			memset(bad + len, 0, RECORD_HEAD);
 			blen = len + RECORD_HEAD;
 			break;
@@ -284,7 +315,7 @@ TEST_F(dm, other_type_refused)
 	draw(&self->src, 5);
 	len = save_stopped(&self->src, self->stream, self->max);
 	ASSERT_LT(HEADER_SIZE, len);
-	ASSERT_EQ(0, display_open(&other, OTHER_TYPE));
+	ASSERT_EQ(0, display_open(&other, XGA_TYPE));
 	EXPECT_EQ(-EINVAL, mig_resume(other.vd.device, self->stream, len));
 	display_close(&other);
 	EXPECT_EQ(0, mdev_remove(other.uuid));

@@ -630,7 +630,10 @@ TEST_F(inject, dmabuf_export)
 
 /* -- migration ------------------------------------------------------------- */
 
-/* room for the largest stream here: mdpy-vga's, its framebuffer twice */
+/*
+ * Room for the streams here: mdpy-vga's after a reset is its reset picture
+ * (300 pages at most); a stream that does not fit fails with EFBIG.
+ */
 #define MIG_STREAM_MAX	(4 << 20)
 
 struct mig_ctx {
@@ -653,12 +656,10 @@ static int save_run(void *p)
 		err = -EPROTO;
 	if (err)
 		return err;
-	c->len = 0;
-	while ((n = read(dfd, c->stream + c->len,
-			 MIG_STREAM_MAX - c->len)) > 0)
-		c->len += n;
+	n = mig_read_all(dfd, c->stream, MIG_STREAM_MAX);
+	c->len = n < 0 ? 0 : n;
 	if (n < 0)
-		err = -errno;
+		err = n;
 	close(dfd);
 	if (!err)
 		err = mig_set_state(c->fd, VFIO_DEVICE_STATE_STOP, NULL);

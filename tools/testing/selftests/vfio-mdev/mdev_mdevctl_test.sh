@@ -35,6 +35,10 @@
 set -u
 
 if [ -z "${MDEVCTL_TEST_NS:-}" ]; then
+	if ! command -v unshare > /dev/null; then
+		printf 'TAP version 13\n1..1\nnot ok 1 setup # no unshare\n'
+		exit 1
+	fi
 	MDEVCTL_TEST_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 
@@ -44,8 +48,11 @@ tests="types start_list_stop define_start_undefine start_past_available
        parent_uevents"
 work=$(mktemp -d)
 listener=
+# the stack's mtty while parent_uevents has it unloaded: loaded again at exit
+unloaded=
 cleanup() {
 	[ -n "$listener" ] && kill "$listener" 2>/dev/null
+	[ -n "$unloaded" ] && insmod "$unloaded"
 	umount /etc 2>/dev/null
 	umount "$work" 2>/dev/null
 	rmdir "$work"
@@ -98,15 +105,16 @@ listed() {
 	return 1
 }
 
-# The parents, and the first type of each (the instances made on them).
+# The parents, the first type of each (the instances made on them), and
+# every type's budget before the tests.
 parents=()
-declare -A first_type
+declare -A first_type budget
 for d in "$sys"/*; do
 	p=${d##*/}
 	parents+=("$p")
 	for t in "$d"/mdev_supported_types/*; do
-		first_type[$p]=${t##*/}
-		break
+		[ -n "${first_type[$p]:-}" ] || first_type[$p]=${t##*/}
+		read -r "budget[$p/${t##*/}]" < "$t/available_instances"
 	done
 done
 
@@ -307,6 +315,10 @@ t_define_start_undefine() {
 t_start_past_available() {
 	local d p t n=-1 a i u uuids=() ret=0
 
+	# the instances of the earlier tests are all released
+	for d in "${!budget[@]}"; do
+		wait_avail "${d%/*}" "${d#*/}" "${budget[$d]}" || return 1
+	done
 	# the type with the smallest non-zero budget
 	for d in "$sys"/*/mdev_supported_types/*; do
 		read -r a < "$d/available_instances"
@@ -396,8 +408,10 @@ t_parent_uevents() {
 	done
 	[ -e "/sys/module/$mod" ] &&
 		{ say "rmmod $mod: $(< "$work/rmmod")"; return 1; }
+	unloaded=$ko
 	uevent_seen "change ${before#/sys} unregistered" || return 1
 	insmod "$ko" || { say "insmod $ko failed"; return 1; }
+	unloaded=
 	after=$(cd -P "$sys/mtty" 2>/dev/null && pwd) ||
 		{ say "no mtty parent after the load"; return 1; }
 	uevent_seen "change ${after#/sys} registered" || return 1
@@ -423,6 +437,8 @@ if ! mount -t tmpfs tmpfs "$work" || ! mkdir "$work/up" "$work/wk" ||
 	setup="no writable /etc for mdevctl"
 elif ! command -v "$mdevctl" > /dev/null; then
 	setup="no mdevctl ($mdevctl)"
+elif ! command -v busybox > /dev/null || ! command -v python3 > /dev/null; then
+	setup="no busybox or no python3"
 elif ! cp "$(command -v "$mdevctl")" "$work/mdevctl"; then
 	setup="cannot copy $mdevctl to $work"
 elif [ ${#parents[@]} = 0 ] || ! [ -d "${sys}/${parents[0]}" ]; then

@@ -488,10 +488,18 @@ ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end)
 	size_t got = 0;
 	ssize_t n;
 
+	uint8_t more;
+
 	while (got < size && (n = read(dfd, buf + got, size - got)) > 0)
 		got += n;
-	if (got == size)
-		n = read(dfd, buf, 0);
+	/* a full buffer: one byte more says whether the stream went on */
+	if (got == size) {
+		n = read(dfd, &more, 1);
+		if (n > 0) {
+			*end = EFBIG;
+			return got;
+		}
+	}
 	*end = n < 0 ? errno : 0;
 	return got;
 }
