@@ -505,9 +505,17 @@ pub trait Driver: Sized + Send + Sync + 'static {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 
-    /// The most bytes a complete migration stream of the instance holds: the stop-copy length
-    /// reported to userspace, and the limit of a resuming stream.
+    /// The most bytes a complete migration stream of the instance holds: the room a saving or
+    /// resuming stream has.
     fn migration_data_size(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> usize {
+        crate::build_error(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// An estimate of the bytes a save still takes once the device stops (the stop-copy part),
+    /// which userspace reads as `VFIO_DEVICE_FEATURE_MIG_DATA_SIZE` to judge the downtime of a
+    /// migration. Without it, the estimate is [`Driver::migration_data_size`]: right for a
+    /// driver that sends everything when the device stops.
+    fn migration_stop_copy_size(&self, _mdev: &Device, _instance: InstanceRef<'_, Self>) -> usize {
         crate::build_error(VTABLE_DEFAULT_ERROR)
     }
 

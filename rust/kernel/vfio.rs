@@ -433,6 +433,11 @@ pub mod migration {
     /// whatever it wrote in that phase is dropped: the stream only ever holds whole phases.
     /// The phases written before stay readable ([`StreamWriter::stream`]), so a driver can
     /// send only what changed since.
+    ///
+    /// # Invariants
+    ///
+    /// `start <= data.len()`, and `limit <= data.capacity()`: the phase began at `start`, and
+    /// no write within `limit` reallocates.
     pub struct StreamWriter<'a> {
         data: &'a mut VVec<u8>,
         /// Where this phase began.
@@ -441,9 +446,12 @@ pub mod migration {
     }
 
     impl<'a> StreamWriter<'a> {
-        /// A writer that appends to `data`, up to `limit` bytes in all.
+        /// A writer that appends to `data`, up to `limit` bytes in all (never past the
+        /// capacity `data` has).
         pub(crate) fn new(data: &'a mut VVec<u8>, limit: usize) -> Self {
             let start = data.len();
+            let limit = limit.min(data.capacity());
+            // INVARIANT: `start` is the length, and `limit` at most the capacity.
             Self { data, start, limit }
         }
 

@@ -69,6 +69,13 @@ impl Header {
     pub(crate) fn max_stream_size(&self, state_len: usize) -> usize {
         HEADER_SIZE + 2 * self.pages() * PAGE_RECORD + RECORD_HEAD + state_len + RECORD_HEAD
     }
+
+    /// The most bytes a save sends once the device stopped, when the memory does not change
+    /// while it is stopped: every page once, the state record and the end, and the header
+    /// (a device stopped without pre-copy sends its whole stream then).
+    pub(crate) fn stop_copy_size(&self, state_len: usize) -> usize {
+        HEADER_SIZE + self.pages() * PAGE_RECORD + RECORD_HEAD + state_len + RECORD_HEAD
+    }
 }
 
 /// The tag and argument of a record.

@@ -316,6 +316,10 @@ impl mdev::Driver for Mdpy {
         display.stream_header().max_stream_size(STATE_LEN)
     }
 
+    fn migration_stop_copy_size(&self, _mdev: &Device, display: Pin<&Display>) -> usize {
+        display.stream_header().stop_copy_size(STATE_LEN)
+    }
+
     fn save_state(
         &self,
         _mdev: &Device,

@@ -274,6 +274,7 @@ impl<T: Driver> Adapter<T> {
     /// What the migration state machine asks of `T`.
     const MIGRATION: migration::VendorOps = migration::VendorOps {
         data_size: Self::migration_data_size,
+        stop_copy_size: Self::migration_stop_copy_size,
         save: Self::save_state,
         check: Self::check_state,
         load: Self::load_state,
@@ -664,6 +665,19 @@ impl<T: Driver> Adapter<T> {
         // SAFETY: Guaranteed by the caller.
         let (data, mdev, state) = unsafe { this.parts::<T>() };
         data.migration_data_size(mdev, state)
+    }
+
+    /// # Safety
+    ///
+    /// `this` is a bound instance of `T`.
+    unsafe fn migration_stop_copy_size(this: &Binding) -> usize {
+        // SAFETY: Guaranteed by the caller.
+        let (data, mdev, state) = unsafe { this.parts::<T>() };
+        if T::HAS_MIGRATION_STOP_COPY_SIZE {
+            data.migration_stop_copy_size(mdev, state)
+        } else {
+            data.migration_data_size(mdev, state)
+        }
     }
 
     /// # Safety

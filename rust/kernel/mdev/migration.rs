@@ -51,6 +51,7 @@ const MIG_GET_PRECOPY_INFO: u32 = crate::ioctl::_IO(b';' as u32, 100 + 21);
 /// [`super::Driver`]. Each takes a bound instance of the driver.
 pub(crate) struct VendorOps {
     pub(crate) data_size: unsafe fn(&Binding) -> usize,
+    pub(crate) stop_copy_size: unsafe fn(&Binding) -> usize,
     pub(crate) save: unsafe fn(&Binding, SavePhase, &mut StreamWriter<'_>) -> Result,
     pub(crate) check: unsafe fn(&Binding, &[u8]) -> Result,
     pub(crate) load: unsafe fn(&Binding, &[u8]) -> Result,
@@ -312,6 +313,17 @@ impl Binding {
         unsafe { ((*migration.ops).data_size)(self) }
     }
 
+    /// The driver's estimate of the stop-copy part of a stream of the instance.
+    ///
+    /// # Safety
+    ///
+    /// The instance is bound, and `migration` is its state machine.
+    unsafe fn stop_copy_size(&self, migration: &Migration) -> usize {
+        // SAFETY: Guaranteed by the caller: the driver's module is loaded and the instance
+        // bound.
+        unsafe { ((*migration.ops).stop_copy_size)(self) }
+    }
+
     /// Takes one arc of the state machine; returns the data file it opens, if any.
     ///
     /// # Safety
@@ -434,7 +446,7 @@ unsafe extern "C" fn get_data_size(vdev: *mut bindings::vfio_device, len: *mut c
         return EINVAL.to_errno();
     };
     // SAFETY: Guaranteed by the caller: the instance is bound; `len` is valid.
-    unsafe { *len = this.data_size(&migration) as c_ulong };
+    unsafe { *len = this.stop_copy_size(&migration) as c_ulong };
     0
 }
 

@@ -724,6 +724,20 @@ mod display_stream_tests {
     }
 
     #[test]
+    fn stopped_save_fits_the_stop_copy_estimate() {
+        // a device stopped without pre-copy sends everything in the stop-copy part
+        let mem = memory(3, &[]);
+        let stream = save(&mem, &mem, &[0; STATE_LEN]);
+        assert_eq!(stream.len(), HEADER.stop_copy_size(STATE_LEN));
+        // after pre-copy, the stop-copy part is the state, what changed and the end
+        let before = memory(4, &[]);
+        let after = memory(5, &[]);
+        let stream = save(&before, &after, &[0; STATE_LEN]);
+        let initial = HEADER_SIZE + 8 * PAGE_RECORD;
+        assert!(stream.len() - initial <= HEADER.stop_copy_size(STATE_LEN));
+    }
+
+    #[test]
     fn refuses_another_header() {
         let stream = save(&memory(1, &[]), &memory(1, &[]), &[0; STATE_LEN]);
         for at in 0..20 {
