@@ -573,9 +573,7 @@ impl<T: Driver> Adapter<T> {
             }
             vfio::DEVICE_RESET if T::HAS_RESET => {
                 let (data, mdev, state) = parts();
-                data.reset(mdev, state)?;
-                migration::reset(this);
-                Ok(0)
+                migration::reset_device(this, || data.reset(mdev, state)).map(|()| 0)
             }
             _ if T::HAS_IOCTL => {
                 let (data, mdev, state) = parts();

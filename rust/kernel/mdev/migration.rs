@@ -680,9 +680,22 @@ pub(super) unsafe fn teardown(this: *mut Binding) {
     }
 }
 
-/// Ends migration on close or reset: back to RUNNING, data files disabled.
+/// Ends migration on close: back to RUNNING, data files disabled.
 pub(super) fn reset(this: &Binding) {
     if let Some(migration) = this.migration() {
         migration.reset();
     }
+}
+
+/// `VFIO_DEVICE_RESET`: ends migration as [`reset`] does, whatever `reset_driver` (the driver's
+/// reset) answers, and runs `reset_driver` under the state machine's lock, so that no save or
+/// resume of the instance runs beside it.
+pub(super) fn reset_device(this: &Binding, reset_driver: impl FnOnce() -> Result) -> Result {
+    let Some(migration) = this.migration() else {
+        return reset_driver();
+    };
+    let mut state = migration.state.lock();
+    state.device_state = RUNNING;
+    close_files(&mut state);
+    reset_driver()
 }
