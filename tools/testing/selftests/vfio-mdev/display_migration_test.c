@@ -9,6 +9,7 @@
  * resuming device's picture.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,6 +351,69 @@ TEST_F(dm, other_type_refused)
 	EXPECT_EQ(-EINVAL, mig_resume(other.vd.device, self->stream, len));
 	display_close(&other);
 	EXPECT_EQ(0, mdev_remove(other.uuid));
+}
+
+struct resumer {
+	int fd;
+	const uint8_t *stream;
+	size_t len;
+	pthread_barrier_t *go;
+	int err;
+};
+
+static void *resume_thread(void *p)
+{
+	struct resumer *r = p;
+
+	pthread_barrier_wait(r->go);
+	r->err = mig_resume(r->fd, r->stream, r->len);
+	return NULL;
+}
+
+/*
+ * A reset racing a resume: once both returned, the device shows the reset
+ * picture or the resumed one, never part of each. The resume may answer
+ * ENODEV (the reset ended its data file) and nothing else.
+ */
+TEST_F(dm, reset_against_resume)
+{
+	uint8_t *reset_picture = malloc(self->dst.bar0.size);
+	pthread_barrier_t go;
+	struct resumer r = { .fd = self->dst.vd.device, .go = &go };
+	pthread_t thread;
+	int i, resumed = 0, reset_won = 0;
+
+	ASSERT_NE(NULL, reset_picture);
+	ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, read_fb(&self->dst, reset_picture));
+	draw(&self->src, 6);
+	ASSERT_EQ(0, read_fb(&self->src, self->picture));
+	r.len = save_stopped(&self->src, self->stream, self->max);
+	ASSERT_LT(HEADER_SIZE, r.len);
+	r.stream = self->stream;
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+	for (i = 0; i < 20; i++) {
+		draw(&self->dst, 7);
+		ASSERT_EQ(0, pthread_create(&thread, NULL, resume_thread, &r));
+		pthread_barrier_wait(&go);
+		ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));
+		ASSERT_EQ(0, pthread_join(thread, NULL));
+		ASSERT_TRUE(r.err == 0 || r.err == -ENODEV)
+			TH_LOG("resume: %s", strerror(-r.err));
+		if (shows(&self->dst, self->picture)) {
+			resumed++;
+		} else {
+			ASSERT_TRUE(shows(&self->dst, reset_picture))
+				TH_LOG("round %d: neither picture", i);
+			reset_won++;
+		}
+		ASSERT_EQ(0, mig_set_state(self->dst.vd.device,
+					   VFIO_DEVICE_STATE_RUNNING, NULL));
+	}
+	TH_LOG("the resumed picture %d times, the reset one %d", resumed,
+	       reset_won);
+	pthread_barrier_destroy(&go);
+	free(reset_picture);
 }
 
 TEST_HARNESS_MAIN
