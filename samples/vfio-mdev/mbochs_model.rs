@@ -158,6 +158,9 @@ pub(crate) struct Mode {
     pub(crate) size: u64,
 }
 
+/// Bytes of the dispi registers in a migration stream.
+pub(crate) const DISPI_STATE_LEN: usize = 2 * dispi::COUNT;
+
 /// The VBE dispi registers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Dispi {
@@ -185,6 +188,23 @@ impl Dispi {
         if let Some(reg) = self.regs.get_mut(index) {
             *reg = value;
         }
+    }
+
+    /// Writes the registers as a migration stream carries them into `out`: little-endian, in
+    /// index order.
+    pub(crate) fn save(&self, out: &mut [u8; DISPI_STATE_LEN]) {
+        for (bytes, reg) in out.chunks_exact_mut(2).zip(self.regs) {
+            bytes.copy_from_slice(&reg.to_le_bytes());
+        }
+    }
+
+    /// The registers [`Dispi::save`] wrote into `saved`; any values, as a guest may write any.
+    pub(crate) fn restore(saved: &[u8; DISPI_STATE_LEN]) -> Self {
+        let mut regs = [0; dispi::COUNT];
+        for (reg, bytes) in regs.iter_mut().zip(saved.chunks_exact(2)) {
+            *reg = u16::from_le_bytes([bytes[0], bytes[1]]);
+        }
+        Self { regs }
     }
 
     /// The mode the registers describe in `vram_size` bytes of video memory: the display on, 32
@@ -236,6 +256,11 @@ pub(crate) const EDID_BLOB_OFFSET: u32 = 0x800;
 pub(crate) const EDID_REGION_SIZE: u64 = 0x1000;
 /// Room for the blob: eight 128-byte EDID blocks.
 pub(crate) const EDID_MAX_SIZE: usize = 0x400;
+/// Bytes of the EDID region's state in a migration stream: see [`Edid::save`].
+pub(crate) const EDID_STATE_LEN: usize = 8 + EDID_MAX_SIZE;
+/// Bytes of a device's registers in a migration stream: configuration space, the dispi
+/// registers and the EDID region's state, in that order.
+pub(crate) const STATE_LEN: usize = super::pci_config::SIZE + DISPI_STATE_LEN + EDID_STATE_LEN;
 /// Bytes of `struct vfio_region_gfx_edid`: six 32-bit registers.
 const EDID_REGS_SIZE: u64 = 24;
 /// Byte offsets of the registers of `struct vfio_region_gfx_edid`.
@@ -277,6 +302,35 @@ impl Edid {
     /// Whether the link is up.
     pub(crate) fn link_up(&self) -> bool {
         self.link == LINK_UP
+    }
+
+    /// Writes what the VMM set into `out` as a migration stream carries it: the blob's size
+    /// and the link state (32 bits each, little-endian), then the blob's whole room. The
+    /// largest mode is the type's, which the stream's header names.
+    pub(crate) fn save(&self, out: &mut [u8; EDID_STATE_LEN]) {
+        out[..4].copy_from_slice(&self.size.to_le_bytes());
+        out[4..8].copy_from_slice(&self.link.to_le_bytes());
+        out[8..].copy_from_slice(&self.blob);
+    }
+
+    /// The region of a device of `ty` as [`Edid::save`] wrote it into `saved`, if a VMM could
+    /// have left it so: a size within the room, and a link up only with a usable blob.
+    pub(crate) fn restore(ty: &Type, saved: &[u8; EDID_STATE_LEN]) -> Result<Self, Refused> {
+        let word = |at: usize| {
+            u32::from_le_bytes([saved[at], saved[at + 1], saved[at + 2], saved[at + 3]])
+        };
+        let mut edid = Self::new(ty);
+        edid.size = word(0);
+        edid.link = word(4);
+        edid.blob.copy_from_slice(&saved[8..]);
+        if edid.size as usize > EDID_MAX_SIZE {
+            return Err(Refused::Invalid);
+        }
+        match edid.link {
+            0 | LINK_DOWN => Ok(edid),
+            LINK_UP if edid.blob_usable() => Ok(edid),
+            _ => Err(Refused::Invalid),
+        }
     }
 
     /// Reads `buf.len()` bytes at `offset` in the region: whole registers, or bytes of the
@@ -370,6 +424,44 @@ impl Edid {
                 .chunks(128)
                 .all(|block| block.iter().fold(0u8, |sum, b| sum.wrapping_add(*b)) == 0)
     }
+}
+
+/// Writes the registers of a device into `out`, a migration stream's state record:
+/// configuration space, the dispi registers and the EDID region.
+pub(crate) fn save_state(
+    config: &ConfigSpace,
+    dispi: &Dispi,
+    edid: &Edid,
+    out: &mut [u8],
+) -> Result<(), Refused> {
+    if out.len() != STATE_LEN {
+        return Err(Refused::Invalid);
+    }
+    let (c, rest) = out.split_at_mut(super::pci_config::SIZE);
+    let (d, e) = rest.split_at_mut(DISPI_STATE_LEN);
+    c.copy_from_slice(config.bytes());
+    dispi.save(d.try_into().map_err(|_| Refused::Invalid)?);
+    edid.save(e.try_into().map_err(|_| Refused::Invalid)?);
+    Ok(())
+}
+
+/// The registers [`save_state`] wrote into `saved` for a device of `ty`, if such a device can
+/// hold them: read-only configuration bits as the type has them, an EDID region a VMM could
+/// have left.
+pub(crate) fn restore_state(
+    ty: &Type,
+    saved: &[u8],
+) -> Result<(ConfigSpace, Dispi, Edid), Refused> {
+    if saved.len() != STATE_LEN {
+        return Err(Refused::Invalid);
+    }
+    let (c, rest) = saved.split_at(super::pci_config::SIZE);
+    let (d, e) = rest.split_at(DISPI_STATE_LEN);
+    let mut space = config(ty);
+    space.restore(c).map_err(|_| Refused::Invalid)?;
+    let dispi = Dispi::restore(d.try_into().map_err(|_| Refused::Invalid)?);
+    let edid = Edid::restore(ty, e.try_into().map_err(|_| Refused::Invalid)?)?;
+    Ok((space, dispi, edid))
 }
 
 /// The MMIO BAR as the guest reads it: the EDID mirror, the dispi registers (16-bit accesses

@@ -24,6 +24,12 @@
 //! takes any `argsz` of at least its size, and says nothing it did not fill in; interrupt
 //! info has no flags; every `GET_GFX_DMABUF` gives its own reference; a guest that keeps
 //! changing modes cannot grow the list of planes without bound; the device reports RESET.
+//!
+//! Unlike upstream's, it migrates (STOP_COPY, P2P, PRE_COPY): its configuration space, dispi
+//! registers and EDID region, and the video memory pages that were touched, in the display
+//! samples' stream format (`display_stream.rs`), the memory sent while the device runs and
+//! what changed since sent again when it stops. Untouched pages are read as zeroes without
+//! being allocated; planes and their dma-bufs stay with the source.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
@@ -38,9 +44,13 @@ use kernel::{
     str::{CStr, CString},
     sync::{Arc, Mutex},
     types::ARef,
-    vfio::{self, pci},
+    vfio::{self, migration, pci},
 };
 
+#[path = "display_sink.rs"]
+mod display_sink;
+#[path = "display_stream.rs"]
+mod display_stream;
 #[path = "mbochs_model.rs"]
 mod model;
 #[path = "pci_config.rs"]
@@ -69,6 +79,13 @@ const EDID_REGION_INDEX: u32 = pci::NUM_REGIONS;
 /// dma-buf, if exported, lives on).
 const MAX_PLANES: usize = 8;
 
+/// The migration stream's magic and version (the layout is `display_stream.rs`'s).
+const STREAM_MAGIC: [u8; 8] = *b"MBOCHS01";
+/// The version of [`STREAM_MAGIC`]'s layout.
+const STREAM_VERSION: u32 = 1;
+/// Zeroes to clear a page with.
+static ZEROES: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+
 /// The parent's data: the megabytes not yet given to an instance.
 struct Mbochs {
     avail_mbytes: AtomicU32,
@@ -92,6 +109,30 @@ impl Vram {
         let page = Page::alloc_page(GFP_KERNEL | __GFP_ZERO)?;
         *slot = Some(page.clone());
         Ok(page)
+    }
+
+    /// Copies page `index` to `buf`: zeroes for a page never touched, which stays so.
+    fn read_page(&self, index: usize, buf: &mut [u8]) -> Result {
+        let pages = self.pages.lock();
+        match pages.get(index).ok_or(EINVAL)? {
+            Some(page) => page.read_shared(0, buf),
+            None => {
+                buf.fill(0);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes `bytes` over page `index`, or zeroes over it if there are none and it was
+    /// touched; mappings and dma-bufs of the page see the new bytes.
+    fn load_page(&self, index: usize, bytes: Option<&[u8]>) -> Result {
+        match bytes {
+            Some(bytes) => self.touch(index)?.write_shared(0, bytes),
+            None => match self.pages.lock().get(index).ok_or(EINVAL)? {
+                Some(page) => page.write_shared(0, &ZEROES),
+                None => Ok(()),
+            },
+        }
     }
 
     /// Gives every page back: the next touch finds zeroed memory. Mappings and dma-bufs keep
@@ -166,6 +207,7 @@ struct State {
 /// One display.
 #[pin_data]
 struct Bochs {
+    type_index: usize,
     ty: &'static Type,
     vram: Arc<Vram>,
     #[pin]
@@ -173,6 +215,16 @@ struct Bochs {
 }
 
 impl Bochs {
+    /// The header of the instance's migration streams.
+    fn stream_header(&self) -> Result<display_stream::Header> {
+        Ok(display_stream::Header {
+            magic: STREAM_MAGIC,
+            version: STREAM_VERSION,
+            type_index: u32::try_from(self.type_index)?,
+            memory_size: u32::try_from(self.ty.vram_size())?,
+        })
+    }
+
     /// The dma-buf id of the plane in `mode`, recorded now if it is new.
     fn plane_id(state: &mut State, mode: Mode) -> Result<u32> {
         if let Some(plane) = state.planes.iter().find(|p| p.mode == mode) {
@@ -287,6 +339,11 @@ impl mdev::Driver for Mbochs {
     const INSTANCE_ATTRIBUTE_GROUP: Option<&'static CStr> = Some(c_str!("vendor"));
     const INSTANCE_ATTRIBUTES: &'static [&'static CStr] = &[c_str!("memory")];
     const GFX_PLANE_TYPE: Option<vfio::GfxPlaneType> = Some(vfio::GfxPlaneType::Dmabuf);
+    const MIGRATION_FLAGS: u32 = migration::STOP_COPY | migration::P2P | migration::PRE_COPY;
+    const MIGRATION_STREAM: Option<mdev::MigrationStream> = Some(mdev::MigrationStream {
+        name: c_str!("mbochs_rs"),
+        version: STREAM_VERSION,
+    });
 
     fn available_instances(&self, type_index: usize) -> usize {
         let mbytes = model::TYPES.get(type_index).map_or(u32::MAX, |t| t.mbytes);
@@ -312,6 +369,7 @@ impl mdev::Driver for Mbochs {
             let vram = Arc::pin_init(pin_init!(Vram { pages <- new_mutex!(pages) }), GFP_KERNEL)?;
             KBox::pin_init(
                 pin_init!(Bochs {
+                    type_index,
                     ty,
                     vram,
                     state <- new_mutex!(State {
@@ -442,6 +500,71 @@ impl mdev::Driver for Mbochs {
         let mut state = bochs.state.lock();
         state.config = model::config(bochs.ty);
         state.dispi = Dispi::new(bochs.ty.vram_size());
+        Ok(())
+    }
+
+    fn migration_data_size(&self, _mdev: &Device, bochs: Pin<&Bochs>) -> usize {
+        bochs
+            .stream_header()
+            .map_or(0, |header| header.max_stream_size(model::STATE_LEN))
+    }
+
+    fn migration_stop_copy_size(&self, _mdev: &Device, bochs: Pin<&Bochs>) -> usize {
+        bochs
+            .stream_header()
+            .map_or(0, |header| header.stop_copy_size(model::STATE_LEN))
+    }
+
+    fn save_state(
+        &self,
+        _mdev: &Device,
+        bochs: Pin<&Bochs>,
+        phase: migration::SavePhase,
+        out: &mut migration::StreamWriter<'_>,
+    ) -> Result {
+        let header = bochs.stream_header()?;
+        let read = |index: usize, buf: &mut [u8]| bochs.vram.read_page(index, buf);
+        match phase {
+            migration::SavePhase::Initial => display_stream::save_initial(out, &header, read),
+            migration::SavePhase::StopCopy => {
+                let mut saved = KVec::from_elem(0u8, model::STATE_LEN, GFP_KERNEL)?;
+                {
+                    let state = bochs.state.lock();
+                    model::save_state(&state.config, &state.dispi, &state.edid, &mut saved)
+                        .map_err(errno)?;
+                }
+                display_stream::save_final(out, &header, &saved, read)
+            }
+        }
+    }
+
+    fn check_state(&self, _mdev: &Device, bochs: Pin<&Bochs>, data: &[u8]) -> Result {
+        display_stream::check_prefix(data, &bochs.stream_header()?).map_err(|_| EINVAL)
+    }
+
+    fn load_state(&self, _mdev: &Device, bochs: Pin<&Bochs>, data: &[u8]) -> Result {
+        let header = bochs.stream_header()?;
+        let saved = display_stream::check(data, &header, model::STATE_LEN).map_err(|_| EINVAL)?;
+        let (config, dispi, edid) = model::restore_state(bochs.ty, saved).map_err(errno)?;
+        // Nothing is changed before the whole stream was found good. Pages keep their place:
+        // the VMM's mapping and any dma-buf see what was loaded.
+        let mut sent = KVec::from_elem(false, header.pages(), GFP_KERNEL)?;
+        for (index, page) in display_stream::pages(data, &header) {
+            bochs.vram.load_page(index, Some(page))?;
+            if let Some(s) = sent.get_mut(index) {
+                *s = true;
+            }
+        }
+        for (index, &sent) in sent.iter().enumerate() {
+            if !sent {
+                bochs.vram.load_page(index, None)?;
+            }
+        }
+        let mut state = bochs.state.lock();
+        state.config = config;
+        state.dispi = dispi;
+        state.edid = edid;
+        state.planes = KVec::new();
         Ok(())
     }
 

@@ -996,6 +996,71 @@ mod mbochs_model_tests {
     }
 
     #[test]
+    fn state_round_trip() {
+        let ty = &TYPES[1];
+        let mut space = config(ty);
+        space.write(COMMAND as u64, &[0x02, 0x04]).unwrap();
+        let mut d = Dispi::new(ty.vram_size());
+        d.set(dispi::XRES, 1024);
+        d.set(dispi::ENABLE, DISPI_ENABLED);
+        d.set(dispi::ID, 0x1234); // a guest may write anything
+        let mut e = Edid::new(ty);
+        e.write(u64::from(EDID_BLOB_OFFSET), &edid_block()).unwrap();
+        set(&mut e, 8, 128).unwrap();
+        set(&mut e, 20, LINK_UP).unwrap();
+        let mut saved = [0u8; STATE_LEN];
+        save_state(&space, &d, &e, &mut saved).unwrap();
+        let (space2, d2, e2) = restore_state(ty, &saved).unwrap();
+        assert_eq!(space2.bytes(), space.bytes());
+        assert_eq!((&d2, &e2), (&d, &e));
+        // a fresh device round-trips too
+        let mut fresh = [0u8; STATE_LEN];
+        let new_dispi = Dispi::new(ty.vram_size());
+        save_state(&config(ty), &new_dispi, &Edid::new(ty), &mut fresh).unwrap();
+        assert!(restore_state(ty, &fresh).is_ok());
+        assert_eq!(
+            save_state(&space, &d, &e, &mut fresh[1..]),
+            Err(Refused::Invalid)
+        );
+    }
+
+    #[test]
+    fn state_restore_refuses_what_no_device_holds() {
+        let ty = &TYPES[0];
+        let mut e = Edid::new(ty);
+        e.write(u64::from(EDID_BLOB_OFFSET), &edid_block()).unwrap();
+        set(&mut e, 8, 128).unwrap();
+        set(&mut e, 20, LINK_UP).unwrap();
+        let mut good = [0u8; STATE_LEN];
+        save_state(&config(ty), &Dispi::new(ty.vram_size()), &e, &mut good).unwrap();
+        let edid_at = STATE_LEN - EDID_STATE_LEN;
+        let refused = |bad: &[u8]| restore_state(ty, bad).err() == Some(Refused::Invalid);
+        // the wrong length
+        assert!(refused(&good[1..]));
+        // a read-only configuration bit (the vendor id)
+        let mut bad = good;
+        bad[0] ^= 1;
+        assert!(refused(&bad));
+        // a blob size past the room
+        let mut bad = good;
+        bad[edid_at..edid_at + 4].copy_from_slice(&(EDID_MAX_SIZE as u32 + 128).to_le_bytes());
+        assert!(refused(&bad));
+        // the link up with a blob whose checksum is wrong
+        let mut bad = good;
+        bad[edid_at + 8 + 20] ^= 1;
+        assert!(refused(&bad));
+        // a link state the uAPI does not have
+        let mut bad = good;
+        bad[edid_at + 4..edid_at + 8].copy_from_slice(&3u32.to_le_bytes());
+        assert!(refused(&bad));
+        // the same blob with the link down is a state a VMM can leave
+        let mut down = good;
+        down[edid_at + 8 + 20] ^= 1;
+        down[edid_at + 4..edid_at + 8].copy_from_slice(&LINK_DOWN.to_le_bytes());
+        assert!(restore_state(ty, &down).is_ok());
+    }
+
+    #[test]
     fn edid_registers_and_checks() {
         let mut e = Edid::new(&TYPES[0]);
         assert_eq!(

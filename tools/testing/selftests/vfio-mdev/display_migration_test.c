@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Live migration of the Rust display samples (mdpy_rs; upstream's mdpy has
- * none): a picture drawn through the framebuffer mapping of one mdpy-vga
- * instance and a configuration-space write move to another, directly in
- * STOP_COPY and in PRE_COPY, where the stop-copy part must carry only the
- * pages that changed after the pre-copy part was read. A corrupted stream,
- * or one of another type, is refused (EINVAL) without touching the
- * resuming device's picture.
+ * Live migration of the Rust display samples (mdpy_rs and mbochs_rs;
+ * upstream's have none): a picture drawn through the framebuffer (video
+ * memory) mapping of one instance and a configuration-space write move to
+ * another of the same type, directly in STOP_COPY and in PRE_COPY, where the
+ * stop-copy part must carry only the pages that changed after the pre-copy
+ * part was read. A corrupted stream, or one of another type, is refused
+ * (EINVAL) without touching the resuming device's picture.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,13 +21,10 @@
 #include "../kselftest_harness.h"
 #include "mdev_util.h"
 
-#define VGA_TYPE	"mdpy-vga"
-#define XGA_TYPE	"mdpy-xga"
 #define FB_PAGE		4096
 /* the display stream's layout (samples/vfio-mdev/display_stream.rs) */
 #define HEADER_SIZE	24
 #define RECORD_HEAD	8
-#define STATE_LEN	256
 #define MIG_FLAGS	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
 			 VFIO_MIGRATION_PRE_COPY)
 
@@ -43,6 +40,26 @@ FIXTURE(dm) {
 	uint8_t *stream, *picture;
 	size_t max;
 	pid_t owner;
+};
+
+FIXTURE_VARIANT(dm) {
+	const char *type, *other_type;
+	/* bytes of the device's registers in the stream's state record */
+	size_t state_len;
+	/* whether a reset repaints the picture (mdpy) or leaves it (mbochs) */
+	bool reset_repaints;
+};
+
+/* configuration space */
+FIXTURE_VARIANT_ADD(dm, mdpy) {
+	.type = "mdpy-vga", .other_type = "mdpy-xga", .state_len = 256,
+	.reset_repaints = true,
+};
+
+/* configuration space, dispi registers, EDID size, link state and blob */
+FIXTURE_VARIANT_ADD(dm, mbochs) {
+	.type = "mbochs-small", .other_type = "mbochs-medium",
+	.state_len = 256 + 22 + 8 + 1024,
 };
 
 static void display_close(struct display *d)
@@ -86,8 +103,8 @@ FIXTURE_SETUP(dm)
 
 	self->owner = getpid();
 	/* a failed setup has no teardown: it leaves no instance behind */
-	ASSERT_EQ(0, display_open(&self->src, VGA_TYPE));
-	err = display_open(&self->dst, VGA_TYPE);
+	ASSERT_EQ(0, display_open(&self->src, variant->type));
+	err = display_open(&self->dst, variant->type);
 	if (err) {
 		display_close(&self->src);
 		mdev_remove(self->src.uuid);
@@ -95,7 +112,8 @@ FIXTURE_SETUP(dm)
 	ASSERT_EQ(0, err);
 	/* every page in both phases, the state and the end */
 	self->max = HEADER_SIZE + 2 * self->src.bar0.size / FB_PAGE *
-		    (RECORD_HEAD + FB_PAGE) + 2 * RECORD_HEAD + STATE_LEN;
+		    (RECORD_HEAD + FB_PAGE) + 2 * RECORD_HEAD +
+		    variant->state_len;
 	self->stream = malloc(self->max + FB_PAGE);
 	self->picture = malloc(self->src.bar0.size);
 	ASSERT_TRUE(self->stream && self->picture);
@@ -221,7 +239,7 @@ TEST_F(dm, picture_moves_in_stop_copy)
 	len = save_stopped(&self->src, self->stream, self->max);
 	ASSERT_LT(HEADER_SIZE, len);
 	one_copy = HEADER_SIZE + self->src.bar0.size / FB_PAGE *
-		   (RECORD_HEAD + FB_PAGE) + 2 * RECORD_HEAD + STATE_LEN;
+		   (RECORD_HEAD + FB_PAGE) + 2 * RECORD_HEAD + variant->state_len;
 	EXPECT_LE(len, estimate);
 	EXPECT_GE(one_copy, estimate);
 
@@ -267,7 +285,8 @@ TEST_F(dm, pre_copy_resends_what_changed)
 	more = mig_read_stream(dfd, self->stream + len, self->max - len, &end);
 	close(dfd);
 	EXPECT_EQ(0, end);
-	EXPECT_EQ(RECORD_HEAD + STATE_LEN + 3 * (RECORD_HEAD + FB_PAGE) +
+	EXPECT_EQ(RECORD_HEAD + variant->state_len +
+		  3 * (RECORD_HEAD + FB_PAGE) +
 		  RECORD_HEAD, more);
 	ASSERT_EQ(0, read_fb(&self->src, self->picture));
 	ASSERT_EQ(PCI_COMMAND_MEMORY,
@@ -347,7 +366,7 @@ TEST_F(dm, other_type_refused)
 	draw(&self->src, 5);
 	len = save_stopped(&self->src, self->stream, self->max);
 	ASSERT_LT(HEADER_SIZE, len);
-	ASSERT_EQ(0, display_open(&other, XGA_TYPE));
+	ASSERT_EQ(0, display_open(&other, variant->other_type));
 	EXPECT_EQ(-EINVAL, mig_resume(other.vd.device, self->stream, len));
 	display_close(&other);
 	EXPECT_EQ(0, mdev_remove(other.uuid));
@@ -371,9 +390,10 @@ static void *resume_thread(void *p)
 }
 
 /*
- * A reset racing a resume: once both returned, the device shows the reset
- * picture or the resumed one, never part of each. The resume may answer
- * ENODEV (the reset ended its data file) and nothing else.
+ * A reset racing a resume: once both returned, the device shows the resumed
+ * picture or what the reset leaves (mdpy's reset picture; mbochs keeps its
+ * video memory), never part of each. The resume may answer ENODEV (the
+ * reset ended its data file) and nothing else.
  */
 TEST_F(dm, reset_against_resume)
 {
@@ -394,6 +414,8 @@ TEST_F(dm, reset_against_resume)
 	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
 	for (i = 0; i < 20; i++) {
 		draw(&self->dst, 7);
+		if (!variant->reset_repaints)
+			ASSERT_EQ(0, read_fb(&self->dst, reset_picture));
 		ASSERT_EQ(0, pthread_create(&thread, NULL, resume_thread, &r));
 		pthread_barrier_wait(&go);
 		ASSERT_EQ(0, ioctl(self->dst.vd.device, VFIO_DEVICE_RESET));

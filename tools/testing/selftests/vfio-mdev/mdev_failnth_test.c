@@ -13,8 +13,8 @@
  * Paths: create (the sysfs write, with the vfio_mdev probe under it), open
  * (GET_DEVICE_FD: the vendor's open_device), region reads and writes,
  * mmap and the first touch of a page (display samples), plane queries and
- * dma-buf exports (mbochs), migration save and resume (mtty, mdpy), and the
- * vendor module's load (its parent registration).
+ * dma-buf exports (mbochs), migration save and resume (mtty and the display
+ * samples), and the vendor module's load (its parent registration).
  *
  * The test kernel must let the injection hit sleeping and order-0
  * allocations: guest-tests.sh sets failslab/ignore-gfp-wait and
@@ -268,7 +268,7 @@ FIXTURE_VARIANT_ADD(inject, mdpy) {
 FIXTURE_VARIANT_ADD(inject, mbochs) {
 	.type = "mbochs-small", .module_env = "MDEV_MBOCHS_MODULE",
 	.module = "mbochs_rs", .mmap_region = VFIO_PCI_BAR0_REGION_INDEX,
-	.plane = true, .dmabuf = true,
+	.plane = true, .dmabuf = true, .migration = true,
 };
 
 /* The 4 bytes at the start of config space: vendor and device id. */
@@ -632,7 +632,8 @@ TEST_F(inject, dmabuf_export)
 
 /*
  * Room for the streams here: mdpy-vga's after a reset is its reset picture
- * (300 pages at most); a stream that does not fit fails with EFBIG.
+ * (300 pages at most), mbochs-small's the pages touched (none here); a
+ * stream that does not fit fails with EFBIG.
  */
 #define MIG_STREAM_MAX	(4 << 20)
 
