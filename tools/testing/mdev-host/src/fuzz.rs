@@ -360,8 +360,48 @@ pub fn uuid(data: &[u8]) {
     }
 }
 
+/// mbochs' registers in a migration stream's state record, restored as the driver does: a
+/// state the device saved, changed byte by byte as the input says. What restores saves back
+/// to the same bytes; what is refused is a state no device of the type holds.
+pub fn mbochs_state(data: &[u8]) {
+    let mut input = Input(data);
+    let ty = &mbochs::TYPES[usize::from(input.u8()) % mbochs::TYPES.len()];
+    let mut edid = Edid::new(ty);
+    // a usable blob and the link up, or left as the region starts
+    if input.u8() & 1 != 0 {
+        let mut block = [0u8; 128];
+        block[..8].copy_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0]);
+        block[127] = block
+            .iter()
+            .fold(0u8, |s, b| s.wrapping_add(*b))
+            .wrapping_neg();
+        let blob = u64::from(mbochs::EDID_BLOB_OFFSET);
+        edid.write(blob, &block).unwrap();
+        edid.write(8, &128u32.to_le_bytes()).unwrap();
+        edid.write(20, &mbochs::LINK_UP.to_le_bytes()).unwrap();
+    }
+    let mut saved = [0u8; mbochs::STATE_LEN];
+    mbochs::save_state(
+        &mbochs::config(ty),
+        &Dispi::new(ty.vram_size()),
+        &edid,
+        &mut saved,
+    )
+    .unwrap();
+    while !input.is_empty() {
+        let at = input.below(mbochs::STATE_LEN as u64) as usize;
+        saved[at] ^= input.u8();
+    }
+    let Ok((config, regs, edid)) = mbochs::restore_state(ty, &saved) else {
+        return;
+    };
+    let mut again = [0u8; mbochs::STATE_LEN];
+    mbochs::save_state(&config, &regs, &edid, &mut again).unwrap();
+    assert_eq!(again, saved, "a restored state saves back differently");
+}
+
 /// Every target by name, for the corpus replay of the host tests.
-pub const TARGETS: [(&str, fn(&[u8])); 8] = [
+pub const TARGETS: [(&str, fn(&[u8])); 9] = [
     ("uart", uart),
     ("pci_config", pci_config),
     ("mtty_restore", mtty_restore),
@@ -370,4 +410,5 @@ pub const TARGETS: [(&str, fn(&[u8])); 8] = [
     ("plane", plane),
     ("edid", edid),
     ("uuid", uuid),
+    ("mbochs_state", mbochs_state),
 ];
