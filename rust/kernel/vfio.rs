@@ -426,18 +426,18 @@ pub mod migration {
 
     /// The end of a saving stream, where a driver appends the bytes of one [`SavePhase`].
     ///
-    /// The stream's memory is reserved when the stream opens, for the most bytes the driver
-    /// said a stream of the instance holds ([`crate::mdev::Driver::migration_data_size`]), so
-    /// a driver can write a framebuffer's worth in place, without a second copy, and no write
-    /// reallocates. A write past that size fails with `ENOSPC`. When the driver's save fails,
+    /// The stream grows as the driver writes (doubling its vmalloc'd memory), up to the most
+    /// bytes the driver said a stream of the instance holds
+    /// ([`crate::mdev::Driver::migration_data_size`]); a write past that fails with `ENOSPC`.
+    /// [`StreamWriter::write_with`] lets a driver write a framebuffer's worth in place, without
+    /// a copy of its own. When the driver's save fails,
     /// whatever it wrote in that phase is dropped: the stream only ever holds whole phases.
     /// The phases written before stay readable ([`StreamWriter::stream`]), so a driver can
     /// send only what changed since.
     ///
     /// # Invariants
     ///
-    /// `start <= data.len()`, and `limit <= data.capacity()`: the phase began at `start`, and
-    /// no write within `limit` reallocates.
+    /// `start <= data.len()`: the phase began at `start`, and what comes before it stays.
     pub struct StreamWriter<'a> {
         data: &'a mut VVec<u8>,
         /// Where this phase began.
@@ -446,12 +446,10 @@ pub mod migration {
     }
 
     impl<'a> StreamWriter<'a> {
-        /// A writer that appends to `data`, up to `limit` bytes in all (never past the
-        /// capacity `data` has).
+        /// A writer that appends to `data`, up to `limit` bytes in all.
         pub(crate) fn new(data: &'a mut VVec<u8>, limit: usize) -> Self {
             let start = data.len();
-            let limit = limit.min(data.capacity());
-            // INVARIANT: `start` is the length, and `limit` at most the capacity.
+            // INVARIANT: `start` is the length.
             Self { data, start, limit }
         }
 
@@ -470,7 +468,7 @@ pub mod migration {
                 return Err(ENOSPC);
             }
             let old = self.data.len();
-            // Within the capacity reserved when the stream opened: no reallocation.
+            // Grows the stream (doubling) if it must, within the limit checked above.
             self.data.extend_with(len, 0, GFP_KERNEL)?;
             fill(&mut self.data[old..]).inspect_err(|_| self.rewind(old))
         }

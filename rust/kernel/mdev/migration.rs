@@ -12,8 +12,9 @@
 //!
 //! A saving stream read to its end in PRE_COPY answers `ENOMSG` (more comes when the device
 //! stops) and polls as not readable until then; only a complete stream (STOP_COPY) ends with
-//! 0, as `include/uapi/linux/vfio.h` says. Streams live in vmalloc'd memory reserved once for
-//! the most bytes the vendor says a stream holds, and grow in place.
+//! 0, as `include/uapi/linux/vfio.h` says. Streams live in vmalloc'd memory that grows as they
+//! are written (doubling), up to the most bytes the vendor says a stream holds: a stream of a
+//! device with 64 MB of video memory that was mostly never touched stays small.
 //!
 //! Lifetimes: the state machine ([`Migration`]) is shared by the instance and its data files
 //! through `Arc`s, so a data file that outlives its device is safe. A file only reaches the
@@ -110,7 +111,7 @@ struct Stream {
 #[pin_data]
 struct DataFile {
     migration: Arc<Migration>,
-    /// Most bytes a resuming stream may hold.
+    /// Most bytes the stream may hold.
     limit: usize,
     #[pin]
     stream: Mutex<Stream>,
@@ -227,13 +228,13 @@ fn open_file(file: Arc<DataFile>, write: bool) -> Result<*mut bindings::file> {
     Ok(filp)
 }
 
-/// A data file whose stream has room for `limit` bytes.
+/// A data file whose stream may grow to `limit` bytes.
 fn new_file(
     migration: ArcBorrow<'_, Migration>,
     vendor: Vendor,
     limit: usize,
 ) -> Result<Arc<DataFile>> {
-    let data = VVec::with_capacity(limit, GFP_KERNEL)?;
+    let data = VVec::new();
     Arc::pin_init(
         // INVARIANT: `readers` is initialised by `__init_waitqueue_head`.
         pin_init!(DataFile {
@@ -536,7 +537,7 @@ unsafe extern "C" fn resume_write(
             .checked_add(len)
             .filter(|&end| end <= file.limit)
             .ok_or(ENOMEM)?;
-        // Within the room reserved at open: no reallocation, no copy of what came before.
+        // Grows the stream (doubling) if it must, within the limit checked above.
         stream.data.extend_with(len, 0, GFP_KERNEL)?;
         let taken = UserSlice::new(buf as UserPtr, len)
             .reader()
