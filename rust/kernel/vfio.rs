@@ -414,6 +414,20 @@ pub mod migration {
     /// `VFIO_MIGRATION_PRE_COPY`: also PRE_COPY (and PRE_COPY_P2P with [`P2P`]).
     pub const PRE_COPY: u32 = bindings::VFIO_MIGRATION_PRE_COPY;
 
+    /// Makes room in a stream for `end` bytes in all: if its memory is too small, it moves to
+    /// memory twice as large, or `end` bytes if that is more, but never past `limit` unless
+    /// `end` is.
+    pub(crate) fn make_room(data: &mut VVec<u8>, end: usize, limit: usize) -> Result {
+        if end <= data.capacity() {
+            return Ok(());
+        }
+        let capacity = data.capacity().saturating_mul(2).min(limit).max(end);
+        let mut grown = VVec::with_capacity(capacity, GFP_KERNEL)?;
+        grown.extend_from_slice(data, GFP_KERNEL)?;
+        *data = grown;
+        Ok(())
+    }
+
     /// When a saving stream asks the driver for bytes.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum SavePhase {
@@ -426,8 +440,8 @@ pub mod migration {
 
     /// The end of a saving stream, where a driver appends the bytes of one [`SavePhase`].
     ///
-    /// The stream grows as the driver writes (doubling its vmalloc'd memory), up to the most
-    /// bytes the driver said a stream of the instance holds
+    /// The stream grows as the driver writes (doubling its vmalloc'd memory, which never
+    /// exceeds the limit), up to the most bytes the driver said a stream of the instance holds
     /// ([`crate::mdev::Driver::migration_data_size`]); a write past that fails with `ENOSPC`.
     /// [`StreamWriter::write_with`] lets a driver write a framebuffer's worth in place, without
     /// a copy of its own. When the driver's save fails,
@@ -468,7 +482,8 @@ pub mod migration {
                 return Err(ENOSPC);
             }
             let old = self.data.len();
-            // Grows the stream (doubling) if it must, within the limit checked above.
+            make_room(self.data, old + len, self.limit)?;
+            // Within the room just made: no reallocation.
             self.data.extend_with(len, 0, GFP_KERNEL)?;
             fill(&mut self.data[old..]).inspect_err(|_| self.rewind(old))
         }

@@ -85,6 +85,8 @@ const STREAM_MAGIC: [u8; 8] = *b"MBOCHS01";
 const STREAM_VERSION: u32 = 1;
 /// Zeroes to clear a page with.
 static ZEROES: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+// A stream's page records are video memory pages.
+const _: () = assert!(PAGE_SIZE == display_stream::PAGE_SIZE);
 
 /// The parent's data: the megabytes not yet given to an instance.
 struct Mbochs {
@@ -121,6 +123,15 @@ impl Vram {
                 Ok(())
             }
         }
+    }
+
+    /// How many pages were touched.
+    fn touched(&self) -> usize {
+        self.pages
+            .lock()
+            .iter()
+            .filter(|page| page.is_some())
+            .count()
     }
 
     /// Writes `bytes` over page `index`, or zeroes over it if there are none and it was
@@ -510,9 +521,15 @@ impl mdev::Driver for Mbochs {
     }
 
     fn migration_stop_copy_size(&self, _mdev: &Device, bochs: Pin<&Bochs>) -> usize {
-        bochs
-            .stream_header()
-            .map_or(0, |header| header.stop_copy_size(model::STATE_LEN))
+        let Ok(header) = bochs.stream_header() else {
+            return 0;
+        };
+        // Only touched pages are sent: what a stream of that much memory takes.
+        let touched = display_stream::Header {
+            memory_size: u32::try_from(bochs.vram.touched() * PAGE_SIZE).unwrap_or(u32::MAX),
+            ..header
+        };
+        touched.stop_copy_size(model::STATE_LEN)
     }
 
     fn save_state(
@@ -546,14 +563,18 @@ impl mdev::Driver for Mbochs {
         let header = bochs.stream_header()?;
         let saved = display_stream::check(data, &header, model::STATE_LEN).map_err(|_| EINVAL)?;
         let (config, dispi, edid) = model::restore_state(bochs.ty, saved).map_err(errno)?;
-        // Nothing is changed before the whole stream was found good. Pages keep their place:
+        // Nothing is changed before the whole stream was found good, and every page it sends
+        // exists (a page allocated here reads as zeroes, as before). Pages keep their place:
         // the VMM's mapping and any dma-buf see what was loaded.
         let mut sent = KVec::from_elem(false, header.pages(), GFP_KERNEL)?;
-        for (index, page) in display_stream::pages(data, &header) {
-            bochs.vram.load_page(index, Some(page))?;
+        for (index, _) in display_stream::pages(data, &header) {
+            bochs.vram.touch(index)?;
             if let Some(s) = sent.get_mut(index) {
                 *s = true;
             }
+        }
+        for (index, page) in display_stream::pages(data, &header) {
+            bochs.vram.load_page(index, Some(page))?;
         }
         for (index, &sent) in sent.iter().enumerate() {
             if !sent {

@@ -133,6 +133,10 @@ impl<T: Driver> Adapter<T> {
             "migration needs migration_data_size, save_state and load_state"
         );
         assert!(
+            !T::HAS_MIGRATION_STOP_COPY_SIZE || T::MIGRATION_FLAGS != 0,
+            "migration_stop_copy_size goes with MIGRATION_FLAGS"
+        );
+        assert!(
             (T::MIGRATION_FLAGS == 0) == T::MIGRATION_STREAM.is_none(),
             "MIGRATION_STREAM goes with MIGRATION_FLAGS"
         );

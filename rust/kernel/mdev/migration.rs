@@ -13,8 +13,9 @@
 //! A saving stream read to its end in PRE_COPY answers `ENOMSG` (more comes when the device
 //! stops) and polls as not readable until then; only a complete stream (STOP_COPY) ends with
 //! 0, as `include/uapi/linux/vfio.h` says. Streams live in vmalloc'd memory that grows as they
-//! are written (doubling), up to the most bytes the vendor says a stream holds: a stream of a
-//! device with 64 MB of video memory that was mostly never touched stays small.
+//! are written (doubling, never past the limit), up to the most bytes the vendor says a stream
+//! holds: a stream of a device with 64 MB of video memory that was mostly never touched stays
+//! small.
 //!
 //! Lifetimes: the state machine ([`Migration`]) is shared by the instance and its data files
 //! through `Arc`s, so a data file that outlives its device is safe. A file only reaches the
@@ -33,7 +34,7 @@ use crate::{
     sync::{Arc, ArcBorrow, Mutex},
     types::Opaque,
     uaccess::{UserPtr, UserSlice},
-    vfio::migration::{SavePhase, StreamWriter},
+    vfio::migration::{make_room, SavePhase, StreamWriter},
 };
 use core::ptr;
 
@@ -537,7 +538,8 @@ unsafe extern "C" fn resume_write(
             .checked_add(len)
             .filter(|&end| end <= file.limit)
             .ok_or(ENOMEM)?;
-        // Grows the stream (doubling) if it must, within the limit checked above.
+        make_room(&mut stream.data, end, file.limit)?;
+        // Within the room just made: no reallocation.
         stream.data.extend_with(len, 0, GFP_KERNEL)?;
         let taken = UserSlice::new(buf as UserPtr, len)
             .reader()

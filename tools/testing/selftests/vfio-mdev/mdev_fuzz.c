@@ -166,8 +166,6 @@ static const struct {
 	{ "mdev_minimal-", K_DMABUF, ERRNO_BIT(ENOTTY) },
 	{ "mdev_minimal-", K_MIG_STATE, ERRNO_BIT(ENOTTY) },
 	{ "mdpy-", K_DMABUF, ERRNO_BIT(ENOTTY) },
-	{ "mdpy-", K_MIG_STATE, ERRNO_BIT(ENOTTY) },
-	{ "mbochs-", K_MIG_STATE, ERRNO_BIT(ENOTTY) },
 	/* upstream mtty answers every failed access with EFAULT */
 	{ "mtty-", K_PREAD, ERRNO_BIT(EFAULT) },
 	{ "mtty-", K_PWRITE, ERRNO_BIT(EFAULT) },

@@ -36,8 +36,8 @@ set -u
 
 if [ -z "${MDEVCTL_TEST_NS:-}" ]; then
 	if ! command -v unshare > /dev/null; then
-		printf 'TAP version 13\n1..1\nnot ok 1 setup # no unshare\n'
-		exit 1
+		printf 'TAP version 13\n1..0 # SKIP no unshare\n'
+		exit 4
 	fi
 	MDEVCTL_TEST_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi

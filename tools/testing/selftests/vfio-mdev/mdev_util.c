@@ -486,9 +486,8 @@ int mig_get_state(int fd)
 ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end)
 {
 	size_t got = 0;
-	ssize_t n;
-
 	uint8_t more;
+	ssize_t n;
 
 	while (got < size && (n = read(dfd, buf + got, size - got)) > 0)
 		got += n;

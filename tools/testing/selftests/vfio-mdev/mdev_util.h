@@ -136,7 +136,8 @@ ssize_t mig_read_all(int dfd, uint8_t *buf, size_t size);
 /*
  * Reads data fd @dfd until it has nothing more for now: the length read,
  * and in *@end what stopped it (0 at the end of the stream, else an errno;
- * EFBIG when more came than @size bytes hold).
+ * EFBIG when more came than @size bytes hold, of which one byte more was
+ * read and dropped).
  */
 ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end);
 /* The first 4 bytes of config space (vendor and device id); 0 or -errno. */
