@@ -187,37 +187,22 @@ static ssize_t save_stopped(struct display *d, uint8_t *buf, size_t size)
 /* VFIO_DEVICE_FEATURE_MIG_DATA_SIZE of @fd: the stop-copy length, or -errno */
 static int64_t stop_copy_length(int fd)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_data_size d;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
-		},
-	};
+	uint64_t length = 0;
+	int err = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			       VFIO_DEVICE_FEATURE_MIG_DATA_SIZE,
+			       &length, sizeof(length));
 
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	return buf.d.stop_copy_length;
+	return err ? err : (int64_t)length;
 }
 
 TEST_F(dm, capabilities)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_migration m;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIGRATION,
-		},
-	};
+	uint64_t flags = 0;
 
-	ASSERT_EQ(0, ioctl(self->src.vd.device, VFIO_DEVICE_FEATURE, &buf));
-	EXPECT_EQ(MIG_FLAGS, buf.m.flags);
+	ASSERT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
+				  VFIO_DEVICE_FEATURE_MIGRATION, &flags,
+				  sizeof(flags)));
+	EXPECT_EQ(MIG_FLAGS, flags);
 }
 
 /*

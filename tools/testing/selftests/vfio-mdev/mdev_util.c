@@ -465,22 +465,30 @@ int mig_resume(int fd, const uint8_t *data, size_t len)
 	return err;
 }
 
-int mig_get_state(int fd)
+int vfio_feature(int fd, uint32_t flags, void *data, size_t len)
 {
 	struct {
 		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} buf = {
-		.f = {
-			.argsz = sizeof(buf),
-			.flags = VFIO_DEVICE_FEATURE_GET |
-				 VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
-		},
-	};
+		uint8_t data[64];
+	} buf = { .f = { .argsz = sizeof(buf.f) + len, .flags = flags } };
 
+	if (len > sizeof(buf.data))
+		return -E2BIG;
+	memcpy(buf.data, data, len);
 	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
 		return -errno;
-	return buf.s.device_state;
+	memcpy(data, buf.data, len);
+	return 0;
+}
+
+int mig_get_state(int fd)
+{
+	struct vfio_device_feature_mig_state s = {};
+	int err = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			       VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+			       &s, sizeof(s));
+
+	return err ? err : (int)s.device_state;
 }
 
 ssize_t mig_read_stream(int dfd, uint8_t *buf, size_t size, int *end)

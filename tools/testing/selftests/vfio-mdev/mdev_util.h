@@ -129,6 +129,11 @@ int bochs_set_mode_bar2(int fd, unsigned int width, unsigned int height);
 int mig_set_state(int fd, uint32_t state, int *data_fd);
 /* @fd: STOP, RESUMING, write @data, STOP, RUNNING; 0 or -errno */
 int mig_resume(int fd, const uint8_t *data, size_t len);
+/*
+ * VFIO_DEVICE_FEATURE on @fd with @flags and @len (at most 64) bytes of
+ * @data, which it reads back: 0 or -errno.
+ */
+int vfio_feature(int fd, uint32_t flags, void *data, size_t len);
 /* @fd's migration state (VFIO_DEVICE_STATE_*), or -errno */
 int mig_get_state(int fd);
 /* Reads data fd @dfd until its end into @buf: the length, or -errno. */

@@ -64,20 +64,6 @@ FIXTURE_TEARDOWN_PARENT(mig)
 	mdev_remove(self->dst.uuid);
 }
 
-static int feature(int fd, uint32_t flags, void *data, size_t len)
-{
-	struct {
-		struct vfio_device_feature f;
-		uint8_t data[64];
-	} buf = { .f = { .argsz = sizeof(buf.f) + len, .flags = flags } };
-
-	memcpy(buf.data, data, len);
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &buf))
-		return -errno;
-	memcpy(data, buf.data, len);
-	return 0;
-}
-
 /* Put recognisable state on both ports of @m. */
 static void dirty_ports(int fd)
 {
@@ -111,16 +97,16 @@ TEST_F(mig, capabilities)
 {
 	uint64_t flags = 0, size = 0, none = 0;
 
-	ASSERT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
+	ASSERT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
 			     VFIO_DEVICE_FEATURE_MIGRATION, &flags, 8));
 	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 		  VFIO_MIGRATION_PRE_COPY, flags);
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->src.vd.device));
-	ASSERT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
+	ASSERT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
 			     VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8));
 	EXPECT_LT(0, size);
 	/* dirty logging is offered (the device does no DMA) */
-	EXPECT_EQ(0, feature(self->src.vd.device, VFIO_DEVICE_FEATURE_PROBE |
+	EXPECT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_PROBE |
 			     VFIO_DEVICE_FEATURE_SET |
 			     VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &none, 0));
 }
