@@ -213,6 +213,17 @@ pub(crate) fn pages<'a>(
     })
 }
 
+/// Copies `src` to the start of `dst`, as far as both go.
+///
+/// A sink hands `fill` exactly the bytes it was asked for, so nothing is cut short; unlike
+/// `copy_from_slice`, this cannot end in a length-mismatch panic, which the fills' length
+/// (known only to the sink) would otherwise make the compiler keep.
+fn put(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d = *s;
+    }
+}
+
 /// Whether a page holds only zeroes (and needs no record).
 pub(crate) fn is_zero(page: &[u8]) -> bool {
     page.iter().all(|&b| b == 0)
@@ -248,7 +259,7 @@ fn page_record<S: Sink>(
 ) -> Result<(), S::Error> {
     let mark = out.stream().len();
     out.append(PAGE_RECORD, &mut |buf| {
-        buf[..RECORD_HEAD].copy_from_slice(&record_head(TAG_PAGE, index as u32));
+        put(buf, &record_head(TAG_PAGE, index as u32));
         read(index, &mut buf[RECORD_HEAD..])
     })?;
     let stream = out.stream();
@@ -266,7 +277,7 @@ pub(crate) fn save_initial<S: Sink>(
     mut read: impl FnMut(usize, &mut [u8]) -> Result<(), S::Error>,
 ) -> Result<(), S::Error> {
     out.append(HEADER_SIZE, &mut |buf| {
-        buf.copy_from_slice(&header.bytes());
+        put(buf, &header.bytes());
         Ok(())
     })?;
     for index in 0..header.pages() {
@@ -286,8 +297,8 @@ pub(crate) fn save_final<S: Sink>(
 ) -> Result<(), S::Error> {
     let initial_end = out.stream().len();
     out.append(RECORD_HEAD + state.len(), &mut |buf| {
-        buf[..RECORD_HEAD].copy_from_slice(&record_head(TAG_STATE, state.len() as u32));
-        buf[RECORD_HEAD..].copy_from_slice(state);
+        put(buf, &record_head(TAG_STATE, state.len() as u32));
+        put(&mut buf[RECORD_HEAD..], state);
         Ok(())
     })?;
     let pages = header.pages();
@@ -311,7 +322,7 @@ pub(crate) fn save_final<S: Sink>(
         })?;
     }
     out.append(RECORD_HEAD, &mut |buf| {
-        buf.copy_from_slice(&record_head(TAG_END, 0));
+        put(buf, &record_head(TAG_END, 0));
         Ok(())
     })
 }
