@@ -96,19 +96,21 @@ static void check_ports(struct __test_metadata *_metadata, int fd)
 TEST_F(mig, capabilities)
 {
 	uint64_t flags = 0, size = 0, none = 0;
+	int fd = self->src.vd.device;
 
-	ASSERT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
-			     VFIO_DEVICE_FEATURE_MIGRATION, &flags, 8));
+	ASSERT_EQ(0, vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+				  VFIO_DEVICE_FEATURE_MIGRATION, &flags, 8));
 	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 		  VFIO_MIGRATION_PRE_COPY, flags);
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(self->src.vd.device));
-	ASSERT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_GET |
-			     VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get_state(fd));
+	ASSERT_EQ(0, vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+				  VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, &size, 8));
 	EXPECT_LT(0, size);
 	/* dirty logging is offered (the device does no DMA) */
-	EXPECT_EQ(0, vfio_feature(self->src.vd.device, VFIO_DEVICE_FEATURE_PROBE |
-			     VFIO_DEVICE_FEATURE_SET |
-			     VFIO_DEVICE_FEATURE_DMA_LOGGING_START, &none, 0));
+	EXPECT_EQ(0, vfio_feature(fd, VFIO_DEVICE_FEATURE_PROBE |
+				  VFIO_DEVICE_FEATURE_SET |
+				  VFIO_DEVICE_FEATURE_DMA_LOGGING_START,
+				  &none, 0));
 }
 
 TEST_F(mig, state_machine_arcs)
