@@ -142,18 +142,11 @@ bad_presence:
 /* GET of VFIO_DEVICE_FEATURE_MIGRATION: the flags, or -errno. */
 static int64_t migration_flags(int fd)
 {
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_migration m;
-	} req = {
-		.f = { .argsz = sizeof(req),
-		       .flags = VFIO_DEVICE_FEATURE_GET |
-				VFIO_DEVICE_FEATURE_MIGRATION },
-	};
+	struct vfio_device_feature_migration m = {};
+	int err = vfio_feature(fd, VFIO_DEVICE_FEATURE_GET |
+			       VFIO_DEVICE_FEATURE_MIGRATION, &m, sizeof(m));
 
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &req))
-		return -errno;
-	return req.m.flags;
+	return err ? err : (int64_t)m.flags;
 }
 
 /* The opened instance @fd of c->type against @arg's capabilities. */
