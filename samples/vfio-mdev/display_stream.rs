@@ -241,7 +241,7 @@ pub(crate) trait Sink {
     /// Everything in the stream so far, earlier phases included.
     fn stream(&self) -> &[u8];
 
-    /// Appends `len` bytes that `fill` writes in place.
+    /// Appends `len` bytes that `fill` writes in place; `fill` gets exactly `len` bytes.
     fn append(&mut self, len: usize, fill: &mut Fill<'_, Self::Error>) -> Result<(), Self::Error>;
 
     /// Drops what was appended after the stream was `len` bytes long (never less than the

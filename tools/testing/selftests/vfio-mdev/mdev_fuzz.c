@@ -81,13 +81,14 @@ static const char *const kind_name[K_COUNT] = {
  * Relative frequency of each kind. On the test kernel under TCG, beside a
  * second VM, a sysfs write or a reopen costs 20 to 120 ms (a create makes
  * a device), an mmap 8 to 12 ms (most are refused, after the VMA was
- * made), mtty's migration arcs 5 ms (a stop saves its state), mdpy's 31 ms
- * on average (a stop or a pre-copy saves the framebuffer) and mdpy's reset
- * 47 ms (it clears the framebuffer): 50 to 500 times an ioctl. With twice
- * the share they have now, they were 80 % of the fuzzer's time; now a
- * million operations make about 1,200 of each slow kind, 7,500 mmaps,
- * 5,000 resets and 25,000 migration arcs. The display samples' saves make
- * mdpy's run about twice as long as before they migrated.
+ * made), mtty's migration arcs 5 ms (a stop-copy saves its state), mdpy's
+ * 31 ms on average (a stop-copy or a pre-copy saves the framebuffer) and
+ * mdpy's reset 47 ms (it clears the framebuffer): 50 to 500 times an
+ * ioctl. With twice the share they have now, they were 80 % of the
+ * fuzzer's time; now a million operations make about 1,200 of each slow
+ * kind, 7,500 mmaps, 5,000 resets and 25,000 migration arcs. The display
+ * samples' saves make mdpy's run about twice as long as before they
+ * migrated.
  */
 static const unsigned int kind_weight[K_COUNT] = {
 	[K_DEVICE_INFO] = 32, [K_REGION_INFO] = 80, [K_IRQ_INFO] = 48,
